@@ -1,0 +1,137 @@
+"""Per-API rate budgets and accounting of every call and every metric requested."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+
+from kmon.model.limits import API_RATES_PER_SEC
+
+Clock = Callable[[], float]
+
+
+class TokenBucket:
+    """``rate`` tokens per second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: float, clock: Clock = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def try_take(self) -> bool:
+        with self._lock:
+            self._refill()
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return True
+            return False
+
+    def wait_time(self) -> float:
+        """Seconds until a token is available."""
+        with self._lock:
+            self._refill()
+            return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+
+class ApiBudget:
+    """Token buckets per API at a share of AWS's published rates, plus throttling back-off.
+
+    kmon is rarely the only caller in an account, so it takes half of each published rate.
+    """
+
+    SHARE = 0.5
+
+    def __init__(self, clock: Clock = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self._clock = clock
+        self._sleep = sleep
+        self._buckets = {
+            api: TokenBucket(rate * self.SHARE, max(1.0, rate * self.SHARE), clock)
+            for api, rate in API_RATES_PER_SEC.items()
+        }
+        self._backoff_until: dict[str, float] = {}
+        self._strikes: Counter[str] = Counter()
+
+    def acquire(self, api: str, max_wait: float = 2.0) -> bool:
+        """Take a token for ``api``, waiting up to ``max_wait`` s; False means skip for now."""
+        if self.backing_off(api):
+            return False
+        bucket = self._buckets.get(api)
+        if bucket is None:
+            return True
+        deadline = self._clock() + max_wait
+        while not bucket.try_take():
+            wait = bucket.wait_time()
+            if self._clock() + wait > deadline:
+                return False
+            self._sleep(wait)
+        return True
+
+    def backing_off(self, api: str) -> bool:
+        return self._clock() < self._backoff_until.get(api, 0.0)
+
+    def throttled(self, api: str) -> float:
+        """AWS throttled ``api``: pause it, doubling the pause each time (5 s up to 5 min)."""
+        self._strikes[api] += 1
+        pause = min(300.0, 5.0 * 2 ** (self._strikes[api] - 1))
+        self._backoff_until[api] = self._clock() + pause
+        return pause
+
+    def succeeded(self, api: str) -> None:
+        self._strikes.pop(api, None)
+
+
+class Accounting:
+    """Counts every request sent and every CloudWatch metric requested.
+
+    Rates are over a trailing hour, and never divide by less than one refresh interval, so the
+    first poll's counts read as what a steady refresh costs rather than a spike.
+    """
+
+    WINDOW = 3600.0
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._started = clock()
+        self.calls = 0
+        self.metrics = 0
+        self.by_api: Counter[str] = Counter()
+        self._call_times: deque[float] = deque()
+        self._metric_events: deque[tuple[float, int]] = deque()
+
+    def count_call(self, api: str) -> None:
+        with self._lock:
+            self.calls += 1
+            self.by_api[api] += 1
+            self._call_times.append(self._clock())
+
+    def count_metrics(self, n: int) -> None:
+        with self._lock:
+            self.metrics += n
+            self._metric_events.append((self._clock(), n))
+
+    def _trim(self, now: float) -> None:
+        while self._call_times and self._call_times[0] < now - self.WINDOW:
+            self._call_times.popleft()
+        while self._metric_events and self._metric_events[0][0] < now - self.WINDOW:
+            self._metric_events.popleft()
+
+    def rates(self, interval: float) -> tuple[float, float]:
+        """(calls per minute, metrics per hour) at a refresh ``interval`` in seconds."""
+        with self._lock:
+            now = self._clock()
+            self._trim(now)
+            span = max(min(now - self._started, self.WINDOW), interval)
+            calls = len(self._call_times)
+            metrics = sum(n for _, n in self._metric_events)
+            return calls * 60.0 / span, metrics * 3600.0 / span

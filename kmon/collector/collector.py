@@ -1,0 +1,323 @@
+"""One poll: AWS APIs -> an immutable FleetSnapshot. Never raises into its caller."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from kmon.collector import errors, kinesis
+from kmon.collector.budget import Accounting, ApiBudget
+from kmon.collector.cache import SingleFlightCache
+from kmon.collector.clients import AwsClients, build_clients
+from kmon.collector.metrics import MetricStore
+from kmon.model.health import Health, Thresholds
+from kmon.model.overview import StreamFacts, stream_state
+from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
+
+log = logging.getLogger(__name__)
+
+# Descriptions and consumer lists change rarely: each is refreshed about every 10 minutes,
+# with expiry spread +-30% so refreshes trickle across polls.
+DESCRIBE_TTL = 600.0
+LIMITS_TTL = 600.0
+# How long one dashboard poll may spend describing streams before it shows what it has.
+DESCRIBE_TIME_BUDGET = 3.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class _Source:
+    updated_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _StreamInfo:
+    description: kinesis.StreamDescription
+    efo_consumers: int | None
+
+
+@dataclass
+class CollectorOptions:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    refresh: float = 60.0
+    streams: Sequence[str] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+class Collector:
+    def __init__(
+        self,
+        options: CollectorOptions,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.options = options
+        self._clock = clock
+        self._monotonic = monotonic
+        self.accounting = Accounting(monotonic)
+        self.budget = ApiBudget(monotonic, sleep)
+        self.metrics = MetricStore()
+        self._clients: AwsClients | None = None
+        self._account: str | None = None
+        self._listed: list[kinesis.ListedStream] = []
+        self._info: dict[str, _StreamInfo] = {}
+        self._fresh = SingleFlightCache(DESCRIBE_TTL, jitter=0.3, clock=monotonic)
+        self._limits = SingleFlightCache(LIMITS_TTL, clock=monotonic)
+        self._limits_value: kinesis.AccountLimits | None = None
+        self._sources: dict[str, _Source] = {}
+        self._poll_lock = threading.Lock()
+        self._pending = 0
+        self._last_exc: BaseException | None = None
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def region(self) -> str:
+        if self._clients:
+            return self._clients.region
+        return self.options.region or "?"
+
+    @property
+    def limits(self) -> kinesis.AccountLimits | None:
+        return self._limits_value
+
+    def poll(self, *, complete: bool = False) -> FleetSnapshot:
+        """Refresh what is due and return a snapshot. ``complete`` describes every stream now
+        (one-shot use) instead of spreading descriptions across polls."""
+        with self._poll_lock:
+            try:
+                self._poll(complete)
+            except Exception as exc:  # the dashboard must never die from what it shows
+                log.exception("poll failed")
+                self._fail("streams", exc)
+            return self._snapshot()
+
+    def fatal_error(self) -> str | None:
+        """The error that kept the stream list from loading at all, if any."""
+        src = self._sources.get("streams")
+        if src and src.error and src.updated_at is None:
+            return src.error
+        return None
+
+    # -- the poll -------------------------------------------------------------------------
+
+    def _poll(self, complete: bool) -> None:
+        if self._clients is None:
+            try:
+                self._clients = build_clients(
+                    self.accounting,
+                    profile=self.options.profile,
+                    region=self.options.region,
+                    endpoint_url=self.options.endpoint_url,
+                )
+            except Exception as exc:
+                self._fail("streams", exc)
+                return
+        clients = self._clients
+        if self._account is None:
+            try:
+                self._account = clients.sts.get_caller_identity().get("Account")
+                self._ok("account")
+            except Exception as exc:
+                self._fail("account", exc)
+                if errors.is_fatal_for_session(exc):
+                    self._fail("streams", exc)
+                    return
+        if not self._refresh_stream_list(clients):
+            return
+        names = [s.name for s in self._listed]
+        self._describe_due(clients, complete)
+        self._refresh_limits(clients)
+        self._fetch_metrics(clients, names)
+
+    def _gate(self, api: str) -> None:
+        if not self.budget.acquire(api, max_wait=5.0):
+            raise errors.KmonError(f"{api}: rate budget exhausted, backing off")
+
+    def _call(self, source: str, api: str, fn: Callable[[], object]):
+        """Run one source's fetch, recording success or the error; back off on throttling."""
+        try:
+            value = fn()
+        except Exception as exc:
+            if errors.is_throttle(exc):
+                pause = self.budget.throttled(api)
+                log.warning("%s throttled, pausing %.0fs", api, pause)
+            self._fail(source, exc, api)
+            self._last_exc = exc
+            return None
+        self.budget.succeeded(api)
+        self._ok(source)
+        return value
+
+    def _refresh_stream_list(self, clients: AwsClients) -> bool:
+        listed = self._call(
+            "streams", "ListStreams", lambda: kinesis.list_streams(clients.kinesis, self._gate)
+        )
+        if listed is None:
+            return self._sources["streams"].updated_at is not None  # keep the last good list
+        wanted = set(self.options.streams)
+        if wanted:
+            found = {s.name for s in listed}
+            for name in sorted(wanted - found):
+                self._sources[f"stream:{name}"] = _Source(
+                    error=f"stream '{name}' not found in {clients.region}"
+                )
+            for name in wanted & found:
+                self._sources.pop(f"stream:{name}", None)
+            listed = [s for s in listed if s.name in wanted]
+        self._listed = sorted(listed, key=lambda s: s.name)
+        live = {s.name for s in self._listed}
+        for gone in [n for n in self._info if n not in live]:
+            del self._info[gone]
+            self._fresh.invalidate(gone)
+            self._sources.pop(f"describe:{gone}", None)
+        self.metrics.forget(live)
+        return True
+
+    def _describe_due(self, clients: AwsClients, complete: bool) -> None:
+        """Describe new streams first, then those whose description expired, within budget."""
+        new = [s for s in self._listed if s.name not in self._info]
+        expired = [s for s in self._listed if s.name in self._info and s.name not in self._fresh]
+        # Steady state: each poll refreshes its share of the fleet, so all are done once a TTL.
+        share = math.ceil(len(self._listed) * self.options.refresh / DESCRIBE_TTL) + 1
+        due = new + expired[:share]
+        deadline = self._monotonic() + DESCRIBE_TIME_BUDGET
+        for listed in due:
+            if not complete and self._monotonic() > deadline:
+                break
+            info = self._call(
+                f"describe:{listed.name}",
+                "DescribeStreamSummary",
+                lambda s=listed: self._fresh.get(s.name, lambda: self._describe(clients, s)),
+            )
+            if info is not None:
+                self._info[listed.name] = info
+            elif errors.is_fatal_for_session(self._last_exc) or errors.is_throttle(self._last_exc):
+                break  # the rest would fail the same way; try again next poll
+        self._pending = len(new) - sum(1 for s in new if s.name in self._info)
+
+    def _describe(self, clients: AwsClients, listed: kinesis.ListedStream) -> _StreamInfo:
+        try:
+            desc = kinesis.describe_stream(clients.kinesis, listed.name, self._gate)
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                raise errors.KmonError(
+                    f"stream '{listed.name}' was deleted while being read"
+                ) from exc
+            raise
+        efo = desc.consumer_count
+        arn = desc.arn or listed.arn
+        if arn:
+            try:
+                efo = len(kinesis.list_consumers(clients.kinesis, arn, self._gate))
+            except Exception as exc:
+                # Consumer counts are a detail: keep the description, note the problem.
+                self._fail(f"consumers:{listed.name}", exc, "ListStreamConsumers")
+            else:
+                self._sources.pop(f"consumers:{listed.name}", None)
+        return _StreamInfo(description=desc, efo_consumers=efo)
+
+    def _refresh_limits(self, clients: AwsClients) -> None:
+        value = self._call(
+            "limits",
+            "DescribeLimits",
+            lambda: self._limits.get(
+                "limits", lambda: kinesis.describe_limits(clients.kinesis, self._gate)
+            ),
+        )
+        if value is not None:
+            self._limits_value = value
+
+    def _fetch_metrics(self, clients: AwsClients, names: list[str]) -> None:
+        if not names:
+            self._ok("metrics")
+            return
+        now = int(self._clock().timestamp())
+        self._call(
+            "metrics",
+            "GetMetricData",
+            lambda: self.metrics.fetch(clients.cloudwatch, names, now, self._gate),
+        )
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def _ok(self, source: str) -> None:
+        if ":" in source:  # per-stream sources are only kept while they fail
+            self._sources.pop(source, None)
+            return
+        src = self._sources.setdefault(source, _Source())
+        src.updated_at = self._clock()
+        src.error = None
+
+    def _fail(self, source: str, exc: BaseException, api: str | None = None) -> None:
+        message = errors.describe(exc, api)
+        log.debug("%s failed: %s", source, message, exc_info=exc)
+        self._sources.setdefault(source, _Source()).error = message
+
+    def _snapshot(self) -> FleetSnapshot:
+        now_dt = self._clock()
+        now = int(now_dt.timestamp())
+        metrics_src = self._sources.get("metrics")
+        metrics_ok = metrics_src is not None and metrics_src.error is None
+        streams: list[StreamState] = []
+        for listed in self._listed:
+            info = self._info.get(listed.name)
+            desc = info.description if info else None
+            facts = StreamFacts(
+                name=listed.name,
+                arn=(desc.arn if desc else None) or listed.arn,
+                status=desc.status if desc else listed.status,
+                mode=desc.mode if desc else listed.mode,
+                open_shards=desc.open_shards if desc else None,
+                retention_hours=desc.retention_hours if desc else None,
+                efo_consumers=info.efo_consumers if info else None,
+            )
+            streams.append(
+                stream_state(
+                    facts,
+                    lambda key, n=listed.name: self.metrics.series(n, key),
+                    now,
+                    metrics_available=metrics_ok,
+                    thresholds=self.options.thresholds,
+                )
+            )
+        calls_per_min, metrics_per_hour = self.accounting.rates(self.options.refresh)
+        api = ApiUsage(
+            calls=self.accounting.calls,
+            metrics_requested=self.accounting.metrics,
+            calls_per_min=calls_per_min,
+            metrics_per_hour=metrics_per_hour,
+            calls_by_api=dict(self.accounting.by_api),
+        )
+        sources = tuple(
+            SourceStatus(name, src.updated_at, src.error)
+            for name, src in sorted(self._sources.items())
+        )
+        return FleetSnapshot(
+            generated_at=now_dt,
+            region=self.region,
+            account=self._account,
+            endpoint=self.options.endpoint_url,
+            profile=self.options.profile,
+            refresh_sec=self.options.refresh,
+            streams=tuple(streams),
+            sources=sources,
+            api=api,
+            pending=self._pending,
+        )
+
+
+__all__ = ["Collector", "CollectorOptions", "Health"]

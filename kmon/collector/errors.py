@@ -1,0 +1,123 @@
+"""Turn botocore exceptions into one line an operator can act on."""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+# The read-only permission each API needs, for AccessDenied messages.
+PERMISSIONS = {
+    "ListStreams": "kinesis:ListStreams",
+    "DescribeStreamSummary": "kinesis:DescribeStreamSummary",
+    "ListStreamConsumers": "kinesis:ListStreamConsumers",
+    "ListShards": "kinesis:ListShards",
+    "DescribeLimits": "kinesis:DescribeLimits",
+    "GetMetricData": "cloudwatch:GetMetricData",
+    "GetCallerIdentity": "sts:GetCallerIdentity",
+}
+
+THROTTLE_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "LimitExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+}
+EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+BAD_CREDENTIAL_CODES = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "AuthFailure",
+}
+ACCESS_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+class KmonError(Exception):
+    """An error with a message fit to show an operator as it is."""
+
+
+def error_code(exc: BaseException) -> str | None:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code")
+    return None
+
+
+def is_throttle(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLE_CODES
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    return error_code(exc) in ACCESS_DENIED_CODES
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return error_code(exc) == "ResourceNotFoundException"
+
+
+def is_fatal_for_session(exc: BaseException) -> bool:
+    """Credential and connectivity errors: nothing else will work either."""
+    return isinstance(
+        exc,
+        NoCredentialsError
+        | PartialCredentialsError
+        | ProfileNotFound
+        | NoRegionError
+        | EndpointConnectionError
+        | ConnectTimeoutError,
+    ) or error_code(exc) in (EXPIRED_CODES | BAD_CREDENTIAL_CODES)
+
+
+def describe(exc: BaseException, operation: str | None = None) -> str:
+    """One readable line naming the problem and how to fix it."""
+    if isinstance(exc, KmonError):
+        return str(exc)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            "no AWS credentials found: run 'aws configure' or 'aws sso login', "
+            "set AWS_PROFILE, or pass --profile"
+        )
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}: check --profile or AWS_PROFILE ('aws configure list-profiles' lists them)"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region configured: pass --region or set AWS_REGION"
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
+        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        return f"cannot reach {url}: check the network, VPN or proxy, or --endpoint-url"
+    if isinstance(exc, ReadTimeoutError):
+        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        return f"{url} did not answer in time: the service or the network is slow"
+    if type(exc).__name__ in {"SSOTokenLoadError", "UnauthorizedSSOTokenError"}:
+        return "the AWS SSO session has expired or is missing: run 'aws sso login'"
+    if isinstance(exc, ClientError):
+        code = error_code(exc) or "Error"
+        op = operation or exc.operation_name
+        msg = exc.response.get("Error", {}).get("Message", "")
+        if code in EXPIRED_CODES:
+            return "AWS credentials have expired: refresh them ('aws sso login' or new keys)"
+        if code in BAD_CREDENTIAL_CODES:
+            return f"AWS rejected the credentials ({code}): check the keys, profile or region"
+        if code in ACCESS_DENIED_CODES:
+            perm = PERMISSIONS.get(op, op)
+            return f"access denied: kmon needs {perm} (see the IAM policy in the README)"
+        if code in THROTTLE_CODES:
+            return f"{op} throttled by AWS ({code}): backing off"
+        if code == "ResourceNotFoundException":
+            return f"{op}: not found ({msg})" if msg else f"{op}: not found"
+        return f"{op} failed: {code}: {msg}" if msg else f"{op} failed: {code}"
+    if isinstance(exc, BotoCoreError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

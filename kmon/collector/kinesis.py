@@ -1,0 +1,126 @@
+"""Kinesis control-plane reads: stream list, descriptions, consumers, shards, limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Gate = Callable[[str], None]  # called before each request with the API name
+
+
+@dataclass(frozen=True)
+class ListedStream:
+    name: str
+    arn: str | None
+    status: str
+    mode: str | None
+
+
+@dataclass(frozen=True)
+class StreamDescription:
+    name: str
+    arn: str | None
+    status: str
+    mode: str
+    open_shards: int
+    retention_hours: int
+    encryption: str
+    shard_level_metrics: tuple[str, ...]
+    consumer_count: int | None
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    shard_limit: int | None
+    open_shards: int | None
+    on_demand_streams: int | None
+    on_demand_stream_limit: int | None
+
+
+def _noop(_api: str) -> None:
+    pass
+
+
+def list_streams(client, gate: Gate = _noop) -> list[ListedStream]:
+    """Every stream in the region, following NextToken across pages."""
+    streams: list[ListedStream] = []
+    kwargs: dict = {"Limit": 1000}
+    while True:
+        gate("ListStreams")
+        page = client.list_streams(**kwargs)
+        for s in page.get("StreamSummaries", ()):
+            streams.append(
+                ListedStream(
+                    name=s["StreamName"],
+                    arn=s.get("StreamARN"),
+                    status=s.get("StreamStatus", "UNKNOWN"),
+                    mode=(s.get("StreamModeDetails") or {}).get("StreamMode"),
+                )
+            )
+        if not page.get("StreamSummaries"):
+            # Very old API shapes only return names.
+            streams.extend(
+                ListedStream(name=n, arn=None, status="UNKNOWN", mode=None)
+                for n in page.get("StreamNames", ())
+            )
+        token = page.get("NextToken")
+        if not page.get("HasMoreStreams") or not token:
+            return streams
+        kwargs = {"NextToken": token}
+
+
+def describe_stream(client, name: str, gate: Gate = _noop) -> StreamDescription:
+    gate("DescribeStreamSummary")
+    d = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    metrics: list[str] = []
+    for em in d.get("EnhancedMonitoring") or ():
+        metrics.extend(em.get("ShardLevelMetrics") or ())
+    return StreamDescription(
+        name=d["StreamName"],
+        arn=d.get("StreamARN"),
+        status=d.get("StreamStatus", "UNKNOWN"),
+        mode=(d.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED"),
+        open_shards=int(d.get("OpenShardCount", 0)),
+        retention_hours=int(d.get("RetentionPeriodHours", 24)),
+        encryption=d.get("EncryptionType") or "NONE",
+        shard_level_metrics=tuple(sorted(set(metrics))),
+        consumer_count=d.get("ConsumerCount"),
+    )
+
+
+def list_consumers(client, stream_arn: str, gate: Gate = _noop) -> list[dict]:
+    """Registered enhanced fan-out consumers of a stream."""
+    consumers: list[dict] = []
+    kwargs: dict = {"StreamARN": stream_arn}
+    while True:
+        gate("ListStreamConsumers")
+        page = client.list_stream_consumers(**kwargs)
+        consumers.extend(page.get("Consumers", ()))
+        token = page.get("NextToken")
+        if not token:
+            return consumers
+        kwargs = {"StreamARN": stream_arn, "NextToken": token}
+
+
+def list_shards(client, stream_name: str, gate: Gate = _noop) -> list[dict]:
+    shards: list[dict] = []
+    kwargs: dict = {"StreamName": stream_name}
+    while True:
+        gate("ListShards")
+        page = client.list_shards(**kwargs)
+        shards.extend(page.get("Shards", ()))
+        token = page.get("NextToken")
+        if not token:
+            return shards
+        kwargs = {"NextToken": token}
+
+
+def describe_limits(client, gate: Gate = _noop) -> AccountLimits:
+    gate("DescribeLimits")
+    r = client.describe_limits()
+    return AccountLimits(
+        shard_limit=r.get("ShardLimit"),
+        open_shards=r.get("OpenShardCount"),
+        on_demand_streams=r.get("OnDemandStreamCount"),
+        on_demand_stream_limit=r.get("OnDemandStreamCountLimit"),
+    )

@@ -1,0 +1,122 @@
+"""From a stream's description and metric series to its overview row: rates, utilization, health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kmon.model import limits
+from kmon.model.health import Health, HealthInputs, Thresholds, judge
+from kmon.model.series import Series
+from kmon.model.snapshot import StreamState
+
+PERIOD = 60
+# A newest datapoint older than this is not "now": the stream shows no data rather than
+# an old minute presented as current.
+FRESHNESS_SEC = 10 * 60
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """What the control plane says about a stream (None where not known yet)."""
+
+    name: str
+    arn: str | None
+    status: str
+    mode: str | None
+    open_shards: int | None
+    retention_hours: int | None
+    efo_consumers: int | None
+
+
+def _pct(value: float | None, capacity: float | None) -> float | None:
+    if value is None or not capacity:
+        return None
+    return value / capacity * 100.0
+
+
+def newest_minute(series: list[Series], now: int) -> int | None:
+    newest = [p[0] for s in series if (p := s.latest(not_before=now - FRESHNESS_SEC))]
+    return max(newest) if newest else None
+
+
+def stream_state(
+    facts: StreamFacts,
+    series: Callable[[str], Series],
+    now: int,
+    *,
+    metrics_available: bool,
+    thresholds: Thresholds = Thresholds(),
+) -> StreamState:
+    """The overview row for one stream, judged from its newest complete minute."""
+    keys = (
+        "incoming_bytes",
+        "incoming_records",
+        "outgoing_bytes",
+        "iterator_age_ms",
+        "write_throttled",
+        "read_throttled",
+    )
+    minute = newest_minute([series(k) for k in keys], now)
+
+    def at(key: str, ts: int | None = minute) -> float | None:
+        return None if ts is None else series(key).get(ts)
+
+    def rate(key: str) -> float | None:
+        v = at(key)
+        return None if v is None else v / PERIOD
+
+    in_bytes = rate("incoming_bytes")
+    in_records = rate("incoming_records")
+    out_bytes = rate("outgoing_bytes")
+
+    write_b_cap = write_r_cap = read_b_cap = None
+    if facts.mode == "PROVISIONED" and facts.open_shards:
+        write_b_cap = limits.provisioned_write_bytes(facts.open_shards)
+        write_r_cap = limits.provisioned_write_records(facts.open_shards)
+        read_b_cap = limits.provisioned_read_bytes(facts.open_shards)
+    # On-demand: capacity adapts to 2x the 30-day peak, which 3 hours of history cannot know;
+    # utilization stays null rather than a guess presented as a measurement.
+
+    utils = (
+        _pct(in_bytes, write_b_cap),
+        _pct(in_records, write_r_cap),
+        _pct(out_bytes, read_b_cap),
+    )
+    throttles_recent: tuple[float | None, ...] = ()
+    if minute is not None:
+        window = range(minute - (thresholds.throttle_crit_minutes - 1) * PERIOD, minute + 1, PERIOD)
+        throttles_recent = tuple(
+            (at("write_throttled", ts) or 0.0) + (at("read_throttled", ts) or 0.0) for ts in window
+        )
+    health, reasons = judge(
+        HealthInputs(
+            utilizations_pct=utils,
+            iterator_age_ms=at("iterator_age_ms"),
+            retention_hours=facts.retention_hours,
+            throttles_recent=throttles_recent,
+            metrics_available=metrics_available or minute is not None,
+        ),
+        thresholds,
+    )
+    return StreamState(
+        name=facts.name,
+        arn=facts.arn,
+        status=facts.status,
+        mode=facts.mode,
+        open_shards=facts.open_shards,
+        retention_hours=facts.retention_hours,
+        efo_consumers=facts.efo_consumers,
+        incoming_bytes_per_sec=in_bytes,
+        incoming_records_per_sec=in_records,
+        outgoing_bytes_per_sec=out_bytes,
+        write_bytes_utilization_pct=utils[0],
+        write_records_utilization_pct=utils[1],
+        read_bytes_utilization_pct=utils[2],
+        iterator_age_ms=at("iterator_age_ms"),
+        write_throttled_per_min=at("write_throttled"),
+        read_throttled_per_min=at("read_throttled"),
+        health=health if health is not None else Health.UNKNOWN,
+        health_reasons=tuple(reasons),
+        metrics_minute=minute,
+    )

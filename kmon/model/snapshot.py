@@ -1,0 +1,158 @@
+"""The immutable FleetSnapshot: everything one poll learned, and its JSON form.
+
+The dashboard renders it and ``kmon snapshot`` prints ``to_json()``: both come from the same
+object, so the JSON is the contract scripts and tests rely on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from kmon.model.health import Health
+from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """Freshness of one data source: its last good fetch and its last error, if any."""
+
+    name: str
+    updated_at: datetime | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class StreamState:
+    name: str
+    arn: str | None
+    status: str
+    mode: str | None  # PROVISIONED | ON_DEMAND, None until described
+    open_shards: int | None
+    retention_hours: int | None
+    efo_consumers: int | None
+    incoming_bytes_per_sec: float | None = None
+    incoming_records_per_sec: float | None = None
+    outgoing_bytes_per_sec: float | None = None
+    write_bytes_utilization_pct: float | None = None
+    write_records_utilization_pct: float | None = None
+    read_bytes_utilization_pct: float | None = None
+    iterator_age_ms: float | None = None
+    write_throttled_per_min: float | None = None
+    read_throttled_per_min: float | None = None
+    health: Health = Health.UNKNOWN
+    health_reasons: tuple[str, ...] = ()
+    # Start of the minute the rates come from (epoch seconds), None without datapoints.
+    metrics_minute: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "arn": self.arn,
+            "status": self.status,
+            "mode": self.mode,
+            "open_shards": self.open_shards,
+            "retention_hours": self.retention_hours,
+            "efo_consumers": self.efo_consumers,
+            "incoming_bytes_per_sec": self.incoming_bytes_per_sec,
+            "incoming_records_per_sec": self.incoming_records_per_sec,
+            "outgoing_bytes_per_sec": self.outgoing_bytes_per_sec,
+            "write_bytes_utilization_pct": self.write_bytes_utilization_pct,
+            "write_records_utilization_pct": self.write_records_utilization_pct,
+            "read_bytes_utilization_pct": self.read_bytes_utilization_pct,
+            "iterator_age_ms": self.iterator_age_ms,
+            "write_throttled_per_min": self.write_throttled_per_min,
+            "read_throttled_per_min": self.read_throttled_per_min,
+            "health": self.health.value,
+            "health_reasons": list(self.health_reasons),
+            "metrics_minute": _iso_epoch(self.metrics_minute),
+        }
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    calls: int
+    metrics_requested: int
+    calls_per_min: float
+    metrics_per_hour: float
+    calls_by_api: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cloudwatch_usd_per_day(self) -> float:
+        return self.metrics_per_hour * 24 / 1000 * CLOUDWATCH_USD_PER_1000_METRICS
+
+    def to_dict(self) -> dict:
+        return {
+            "calls": self.calls,
+            "metrics_requested": self.metrics_requested,
+            "calls_per_min": round(self.calls_per_min, 2),
+            "metrics_per_hour": round(self.metrics_per_hour, 1),
+            "cloudwatch_usd_per_day": round(self.cloudwatch_usd_per_day, 4),
+            "calls_by_api": dict(sorted(self.calls_by_api.items())),
+        }
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    source: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    generated_at: datetime
+    region: str
+    account: str | None
+    endpoint: str | None
+    profile: str | None
+    refresh_sec: float
+    streams: tuple[StreamState, ...]
+    sources: tuple[SourceStatus, ...]
+    api: ApiUsage
+    # Work the collector deferred to later polls (stream descriptions not fetched yet).
+    pending: int = 0
+
+    @property
+    def errors(self) -> tuple[ErrorInfo, ...]:
+        return tuple(ErrorInfo(s.name, s.error) for s in self.sources if s.error)
+
+    @property
+    def data_at(self) -> datetime | None:
+        """When the stream list was last fetched successfully."""
+        for s in self.sources:
+            if s.name == "streams":
+                return s.updated_at
+        return None
+
+    def to_dict(self) -> dict:
+        return {
+            "generated_at": _iso(self.generated_at),
+            "region": self.region,
+            "account": self.account,
+            "endpoint": self.endpoint,
+            "streams": [s.to_dict() for s in self.streams],
+            "errors": [{"source": e.source, "message": e.message} for e in self.errors],
+            "api": self.api.to_dict(),
+            "sources": [
+                {"name": s.name, "updated_at": _iso(s.updated_at), "error": s.error}
+                for s in self.sources
+            ],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat().replace("+00:00", "Z")
+
+
+def _iso_epoch(ts: int | None) -> str | None:
+    if ts is None:
+        return None
+    return _iso(datetime.fromtimestamp(ts, tz=timezone.utc))
