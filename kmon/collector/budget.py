@@ -7,7 +7,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 
-from kmon.model.limits import API_RATES_PER_SEC
+from kmon.model.limits import API_RATES_PER_SEC, PER_STREAM_APIS
 
 Clock = Callable[[], float]
 
@@ -57,6 +57,7 @@ class ApiBudget:
         self._buckets = {
             api: TokenBucket(rate * self.SHARE, max(1.0, rate * self.SHARE), clock)
             for api, rate in API_RATES_PER_SEC.items()
+            if api not in PER_STREAM_APIS
         }
         self._backoff_until: dict[str, float] = {}
         self._strikes: Counter[str] = Counter()

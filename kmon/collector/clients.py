@@ -44,14 +44,15 @@ def build_clients(
     profile: str | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    emulator: bool = False,
 ) -> AwsClients:
     """Create the shared clients. Raises botocore's own errors for a bad profile or region."""
-    session = boto3.Session(profile_name=profile, region_name=region)
+    session = boto3.Session(profile_name=None if emulator else profile, region_name=region)
     region = session.region_name
     if not region:
         raise NoRegionError()
     creds = {}
-    if endpoint_url and session.get_credentials() is None:
+    if emulator or (endpoint_url and session.get_credentials() is None):
         creds = {
             "aws_access_key_id": EMULATOR_CREDENTIALS.access_key,
             "aws_secret_access_key": EMULATOR_CREDENTIALS.secret_key,

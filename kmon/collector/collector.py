@@ -53,6 +53,8 @@ class CollectorOptions:
     refresh: float = 60.0
     streams: Sequence[str] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # Talking to an emulator we started ourselves: never send the user's real credentials.
+    emulator: bool = False
 
 
 class Collector:
@@ -122,6 +124,7 @@ class Collector:
                     profile=self.options.profile,
                     region=self.options.region,
                     endpoint_url=self.options.endpoint_url,
+                    emulator=self.options.emulator,
                 )
             except Exception as exc:
                 self._fail("streams", exc)

@@ -50,6 +50,9 @@ API_RATES_PER_SEC: dict[str, float] = {
     "GetMetricData": 50,
 }
 
+# These two limits apply per stream, so one call per stream per poll never nears them.
+PER_STREAM_APIS = frozenset({"ListShards", "ListStreamConsumers"})
+
 # CloudWatch GetMetricData.
 GMD_MAX_QUERIES = 500
 GMD_MAX_DATAPOINTS = 100_800

@@ -1,0 +1,263 @@
+"""Command line: argparse -> Settings -> dashboard | snapshot | demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from dataclasses import replace
+
+from kmon import __version__
+from kmon.config import MIN_REFRESH, ConfigError, Settings, load_settings
+
+DESCRIPTION = """\
+kmon: a live terminal dashboard for AWS Kinesis Data Streams.
+
+Shows every stream's throughput against its shard capacity, iterator age, throttling
+against the service limits and consumer lag, refreshed from CloudWatch and the Kinesis
+API. Read-only: kmon never writes to your streams.
+
+commands:
+  (none)      open the dashboard on the current account and region
+  snapshot    poll once and print one JSON document (for scripts and alerts)
+  demo        open the dashboard on a simulated fleet; no AWS account needed
+"""
+
+EPILOG = """\
+examples:
+  kmon                                 dashboard, default credentials and region
+  kmon --profile prod --region eu-west-1
+  kmon --stream orders --stream payments --refresh 30
+  kmon snapshot | jq '.streams[] | select(.health != "ok")'
+  kmon demo                            try it without AWS
+  kmon --endpoint-url http://127.0.0.1:4566   an emulator (LocalStack, moto)
+
+credentials come from the standard AWS chain (environment, profile, SSO, role, IMDS).
+settings: command line > KMON_* environment > ~/.config/kmon/config.toml > defaults.
+keys in the dashboard: ? shows them all.
+"""
+
+SETTING_KEYS = ("profile", "region", "endpoint_url", "refresh", "streams", "debug", "log")
+
+
+def refresh_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < MIN_REFRESH:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_REFRESH:g} seconds, got {text}")
+    return value
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, got {text}")
+    return value
+
+
+def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options every command takes; subcommands repeat them so they work on either side."""
+    d = {"default": argparse.SUPPRESS} if suppress else {}
+    aws = p.add_argument_group("AWS")
+    aws.add_argument("--profile", metavar="NAME", help="AWS profile (default: AWS_PROFILE)", **d)
+    aws.add_argument("--region", metavar="REGION", help="AWS region (default: profile's)", **d)
+    aws.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        dest="endpoint_url",
+        help="send every AWS call to URL, for emulators such as moto or LocalStack",
+        **d,
+    )
+    view = p.add_argument_group("what to watch")
+    view.add_argument(
+        "--stream",
+        metavar="NAME",
+        action="append",
+        dest="streams",
+        help="watch only this stream (repeatable)",
+        **d,
+    )
+    view.add_argument(
+        "--refresh",
+        metavar="SECONDS",
+        type=refresh_seconds,
+        help=f"seconds between polls (default 60, minimum {MIN_REFRESH:g}); "
+        "CloudWatch data is per minute",
+        **d,
+    )
+    out = p.add_argument_group("diagnostics")
+    out.add_argument("--debug", action="store_true", help="show tracebacks and debug logs", **d)
+    out.add_argument("--log", metavar="FILE", help="write logs to FILE (never to the screen)", **d)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kmon",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kmon {__version__}")
+    _add_common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    snap = sub.add_parser(
+        "snapshot",
+        help="poll once and print JSON",
+        description="Poll once and print one JSON document to stdout (format: see README). "
+        "Exits 1 with one line on stderr when AWS cannot be reached.",
+    )
+    _add_common(snap, suppress=True)
+    demo = sub.add_parser(
+        "demo",
+        help="dashboard on a simulated fleet (no AWS account needed)",
+        description="Start an emulated Kinesis fleet in-process (moto, on 127.0.0.1) with "
+        "streams that behave like a production account on a bad day, and open the dashboard "
+        "on it. Needs the demo extra: pip install 'kinesis-kmon[demo]'.",
+    )
+    _add_common(demo, suppress=True)
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--port", type=port_number, help="emulator port (default: a free one)")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="run the world without the dashboard and print how to watch it",
+    )
+    return parser
+
+
+def setup_logging(settings: Settings, to_stderr: bool) -> None:
+    root = logging.getLogger()
+    root.handlers.clear()
+    level = logging.DEBUG if settings.debug else logging.INFO
+    if settings.log:
+        handler: logging.Handler = logging.FileHandler(settings.log)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    elif settings.debug and to_stderr:
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        # Nothing may write to the terminal while the dashboard owns it.
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if settings.debug else logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cli = {k: getattr(args, k) for k in SETTING_KEYS if getattr(args, k, None) is not None}
+    if not cli.get("debug"):
+        cli.pop("debug", None)
+    try:
+        settings = load_settings(cli)
+    except ConfigError as exc:
+        print(f"kmon: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings, to_stderr=args.command == "snapshot")
+    try:
+        if args.command == "snapshot":
+            return run_snapshot(settings)
+        if args.command == "demo":
+            return run_demo(settings, args)
+        return run_dashboard(settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if settings.debug:
+            raise
+        from kmon.collector.errors import describe
+
+        print(f"kmon: {describe(exc)}", file=sys.stderr)
+        return 1
+
+
+def _collector(settings: Settings, emulator: bool = False):
+    from kmon.collector.collector import Collector, CollectorOptions
+
+    return Collector(
+        CollectorOptions(
+            profile=settings.profile,
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+            refresh=settings.refresh,
+            streams=settings.streams,
+            thresholds=settings.thresholds,
+            emulator=emulator,
+        )
+    )
+
+
+def run_snapshot(settings: Settings) -> int:
+    collector = _collector(settings)
+    snapshot = collector.poll(complete=True)
+    fatal = collector.fatal_error()
+    if fatal:
+        print(f"kmon: {fatal}", file=sys.stderr)
+        return 1
+    sys.stdout.write(snapshot.to_json() + "\n")
+    return 0
+
+
+def run_dashboard(settings: Settings, emulator: bool = False) -> int:
+    from kmon.ui.app import KmonApp
+
+    collector = _collector(settings, emulator)
+    context = {
+        "region": settings.region,
+        "endpoint": settings.endpoint_url,
+        "profile": settings.profile,
+    }
+    app = KmonApp(collector.poll, refresh_sec=settings.refresh, context=context)
+    app.run()
+    return app.return_code or 0
+
+
+DEMO_REFRESH = 15.0
+
+
+def run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        from kmon.demo import DemoWorld, demo_available
+    except ImportError:
+        demo_available = None  # type: ignore[assignment]
+    if demo_available is None or not demo_available():
+        print(
+            "kmon: the demo needs moto; install it with: pip install 'kinesis-kmon[demo]'",
+            file=sys.stderr,
+        )
+        return 1
+    world = DemoWorld(seed=args.seed, port=args.port)
+    world.start()
+    try:
+        if args.serve:
+            return _serve(world)
+        refresh = settings.refresh if "refresh" in vars(args) else DEMO_REFRESH
+        demo_settings = replace(
+            settings,
+            endpoint_url=world.endpoint,
+            region=world.region,
+            profile=None,
+            refresh=refresh,
+        )
+        return run_dashboard(demo_settings, emulator=True)
+    finally:
+        world.stop()
+
+
+def _serve(world) -> int:
+    print(f"KMON_ENDPOINT={world.endpoint}")
+    print("watch it from another terminal with:")
+    print(f"  kmon --endpoint-url {world.endpoint} --region {world.region}")
+    print(f"  kmon snapshot --endpoint-url {world.endpoint} --region {world.region}")
+    print("Ctrl-C stops the world.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,120 @@
+"""Settings: command line > KMON_* environment > config file > defaults."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from kmon.model.health import Thresholds
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MIN_REFRESH = 5.0
+DEFAULT_REFRESH = 60.0
+
+
+class ConfigError(Exception):
+    """A bad setting, with a message naming where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    refresh: float = DEFAULT_REFRESH
+    streams: tuple[str, ...] = ()
+    debug: bool = False
+    log: str | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def config_path(env: dict[str, str]) -> Path:
+    if env.get("KMON_CONFIG"):
+        return Path(env["KMON_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "kmon" / "config.toml"
+
+
+def _refresh(value: object, where: str) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: refresh must be a number of seconds, not {value!r}") from None
+    if seconds < MIN_REFRESH:
+        raise ConfigError(f"{where}: refresh must be at least {MIN_REFRESH:g} seconds")
+    return seconds
+
+
+def _from_file(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    known = {"profile", "region", "endpoint_url", "refresh", "streams", "log", "thresholds"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
+        )
+    out = {k: v for k, v in data.items() if k != "thresholds"}
+    if "refresh" in out:
+        out["refresh"] = _refresh(out["refresh"], str(path))
+    if "streams" in out:
+        if not isinstance(out["streams"], list) or not all(
+            isinstance(s, str) for s in out["streams"]
+        ):
+            raise ConfigError(f"{path}: streams must be a list of stream names")
+        out["streams"] = tuple(out["streams"])
+    if "thresholds" in data:
+        out["thresholds"] = _thresholds(data["thresholds"], path)
+    return out
+
+
+def _thresholds(table: object, path: Path) -> Thresholds:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [thresholds] must be a table")
+    names = {f.name: f.type for f in fields(Thresholds)}
+    values = {}
+    for key, value in table.items():
+        if key not in names:
+            raise ConfigError(
+                f"{path}: unknown threshold {key!r} (known: {', '.join(sorted(names))})"
+            )
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}: threshold {key} must be a non-negative number")
+        values[key] = int(value) if key == "throttle_crit_minutes" else float(value)
+    return Thresholds(**values)
+
+
+def _from_env(env: dict[str, str]) -> dict:
+    out: dict = {}
+    for key in ("profile", "region", "endpoint_url", "log"):
+        value = env.get(f"KMON_{key.upper()}")
+        if value:
+            out[key] = value
+    if env.get("KMON_REFRESH"):
+        out["refresh"] = _refresh(env["KMON_REFRESH"], "KMON_REFRESH")
+    if env.get("KMON_STREAMS"):
+        out["streams"] = tuple(s.strip() for s in env["KMON_STREAMS"].split(",") if s.strip())
+    return out
+
+
+def load_settings(cli: dict, env: dict[str, str] | None = None) -> Settings:
+    """Merge the layers. ``cli`` holds only options given on the command line."""
+    env = dict(os.environ) if env is None else env
+    merged: dict = {}
+    merged.update(_from_file(config_path(env)))
+    merged.update(_from_env(env))
+    merged.update({k: v for k, v in cli.items() if v is not None})
+    if "streams" in merged:
+        merged["streams"] = tuple(merged["streams"])
+    return replace(Settings(), **merged)

@@ -1,0 +1,58 @@
+"""Small in-process adjustments to the demo's own moto backends (tested on moto 5.2.x).
+
+Each one is set on a backend or stream *instance* of the demo's account and region, so other
+users of moto in the same process are untouched, and a backend reset removes them.
+"""
+
+from __future__ import annotations
+
+from types import MethodType
+from typing import Any
+
+
+def _no_stream_metrics(self: Any, *args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def quiet_kinesis_metrics(kinesis_backend: Any) -> None:
+    """moto adds an IncomingBytes/IncomingRecords datum for every PutRecords call. The world
+    publishes those metrics itself, one StatisticValues datum per minute as AWS does, from a
+    model that already counts the sample records it really writes."""
+    kinesis_backend._send_stream_metrics = MethodType(_no_stream_metrics, kinesis_backend)
+
+
+def _no_invoke(self: Any, *args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def simulated_lambda(lambda_backend: Any) -> None:
+    """moto invokes a mapped function (in docker) for every record put to the stream. The
+    demo's function is simulated by the traffic model, so skip the invocation."""
+    lambda_backend.send_kinesis_message = MethodType(_no_invoke, lambda_backend)
+
+
+def _open_shard_for_key(self: Any, partition_key: str, explicit_hash_key: str) -> Any:
+    # Like moto's Stream.get_shard_for_key, but only open shards take new records.
+    from moto.kinesis.models import Stream
+
+    shard = Stream.get_shard_for_key(self, partition_key, explicit_hash_key)
+    if shard is None or shard.is_open:
+        return shard
+    key = int(explicit_hash_key) if explicit_hash_key else None
+    if key is None:
+        from moto.utilities.utils import md5_hash
+
+        key = int(md5_hash(partition_key.encode("utf-8")).hexdigest(), 16)
+    for candidate in self.shards.values():
+        if candidate.is_open and candidate.starting_hash <= key <= candidate.ending_hash:
+            return candidate
+    return shard
+
+
+def route_to_open_shards(kinesis_backend: Any, stream_name: str) -> None:
+    """moto routes records to the first shard whose hash range matches, closed parents
+    included, so after a split new records would land in the closed parent. Call this after
+    the split (moto's split re-puts the parent's records through the same routing, which
+    keeps them, with their sequence numbers, in the parent as on AWS)."""
+    stream = kinesis_backend.streams[stream_name]
+    stream.get_shard_for_key = MethodType(_open_shard_for_key, stream)

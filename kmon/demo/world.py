@@ -1,0 +1,458 @@
+"""DemoWorld: moto's server in-process, the demo fleet, and a thread that keeps it alive.
+
+The world talks to its emulator only through boto3 over HTTP, like any client. The only
+in-process reach into moto is for speed and fidelity of the emulator itself (metric_index.py,
+moto_patches.py), applied to the demo's own backend instances.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import random
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from . import moto_patches, publisher
+from .fleet import HISTORY_MINUTES, SHARD_LEVEL_METRICS, StreamSpec, default_fleet
+from .kcl import LeaseTable
+from .stream_ops import StreamIO
+from .traffic import StreamMinute, TrafficModel
+
+log = logging.getLogger(__name__)
+
+PRUNE_MARGIN_MINUTES = 15
+TICK_SEC = 0.5
+DUMMY_KEY = "kmon-demo"  # moto accepts any static credentials
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _floor_minute(epoch: float) -> float:
+    return float(int(epoch // 60) * 60)
+
+
+class DemoWorld:
+    """A simulated Kinesis fleet on an in-process moto server.
+
+    `clock` (returning an aware datetime) is the simulated time source; it defaults to the wall
+    clock, so a new minute is published each time a wall-clock minute completes. Tests pass a
+    fixed clock and drive time with `advance_to()` / `step()`.
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        port: int | None = None,
+        region: str = "us-east-1",
+        *,
+        clock: Clock | None = None,
+        reshard_after_sec: float = 180.0,
+        history_minutes: int = HISTORY_MINUTES,
+        metric_index: bool = True,
+        run_thread: bool = True,
+        fleet: tuple[StreamSpec, ...] | None = None,
+    ) -> None:
+        self.seed = seed
+        self.port = port
+        self.region = region
+        self.clock: Clock = clock or utc_now
+        self.reshard_after_sec = reshard_after_sec
+        self.history_minutes = history_minutes
+        self.use_metric_index = metric_index
+        self.run_thread = run_thread
+        self.specs = fleet or default_fleet()
+        self.stream_names: list[str] = [s.name for s in self.specs]
+        self.endpoint = ""
+        self.account_id = ""
+        self.started_at: datetime | None = None
+        self.start_seconds = 0.0
+        self.metric_index: Any = None
+        self.model: TrafficModel | None = None
+        self.resharded = False
+        self.next_minute = 0.0  # epoch start of the next minute to publish
+        self.last_minute: dict[str, StreamMinute] = {}
+        self.put_metric_calls = 0
+        self._server: Any = None
+        self._clients: dict[str, Any] = {}
+        self._io: dict[str, StreamIO] = {}
+        self._leases: dict[str, LeaseTable] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._running = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> DemoWorld:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> DemoWorld:
+        if self._running:
+            return self
+        began = time.perf_counter()
+        # moto logs every request through werkzeug; the dashboard's terminal stays clean.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.port or 0, verbose=False
+        )
+        self._server.start()
+        self._running = True
+        try:
+            host, port = self._server.get_host_and_port()
+            self.port = port
+            self.endpoint = f"http://{host}:{port}"
+            self._make_clients()
+            self.account_id = self.client("sts").get_caller_identity()["Account"]
+            self._patch_backends()
+            self._build_fleet()
+            now = self.clock()
+            self.started_at = now
+            self.model = TrafficModel(self.specs, self.seed, now.timestamp())
+            self._backfill(_floor_minute(now.timestamp()))
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.perf_counter() - began
+        if self.run_thread:
+            self._thread = threading.Thread(target=self._run, name="kmon-demo-world", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped or not self._running:
+                self._stopped = True
+                return
+            self._stopped = True
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        with self._lock:
+            try:
+                self._teardown_resources()
+            except Exception:  # the server is going away anyway
+                log.debug("demo world teardown failed", exc_info=True)
+            if self._server is not None:
+                self._server.stop()
+                srv = getattr(self._server, "_server", None)
+                if srv is not None:
+                    srv.server_close()
+            self._running = False
+
+    def _run(self) -> None:
+        while not self._stop.wait(TICK_SEC):
+            try:
+                self.advance_to(self.clock())
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("demo world tick failed")
+
+    # -- clients and backends ----------------------------------------------------------
+
+    def _make_clients(self) -> None:
+        cfg = Config(
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+            max_pool_connections=4,
+            parameter_validation=False,  # our own requests; validation doubles backfill time
+        )
+        for service in ("kinesis", "cloudwatch", "dynamodb", "lambda", "iam", "sts"):
+            self._clients[service] = boto3.client(
+                service,
+                endpoint_url=self.endpoint,
+                region_name=self.region,
+                aws_access_key_id=DUMMY_KEY,
+                aws_secret_access_key=DUMMY_KEY,
+                config=cfg,
+            )
+
+    def client(self, service: str) -> Any:
+        return self._clients[service]
+
+    def _backends(self) -> dict[str, Any]:
+        from moto.awslambda.models import lambda_backends
+        from moto.cloudwatch.models import cloudwatch_backends
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.kinesis.models import kinesis_backends
+
+        acct, region = self.account_id, self.region
+        return {
+            "cloudwatch": cloudwatch_backends[acct][region],
+            "kinesis": kinesis_backends[acct][region],
+            "dynamodb": dynamodb_backends[acct][region],
+            "lambda": lambda_backends[acct][region],
+        }
+
+    def _patch_backends(self) -> None:
+        b = self._backends()
+        if b["kinesis"].streams.keys() & set(self.stream_names):
+            raise RuntimeError(
+                f"the emulator in this process already has demo streams in {self.region}; "
+                "stop the other DemoWorld first or use another region"
+            )
+        moto_patches.quiet_kinesis_metrics(b["kinesis"])
+        moto_patches.simulated_lambda(b["lambda"])
+        if self.use_metric_index:
+            from . import metric_index
+
+            self.metric_index = metric_index.install(b["cloudwatch"])
+
+    def _teardown_resources(self) -> None:
+        # Leave nothing behind for a later world in the same process.
+        iam = self.client("iam")
+        for spec in self.specs:
+            for c in spec.consumers:
+                if c.kind == "lambda":
+                    try:
+                        iam.delete_role(RoleName=_role_name(c.name))
+                    except Exception:
+                        log.debug("delete_role failed", exc_info=True)
+        if self.account_id:
+            for backend in self._backends().values():
+                backend.reset()
+
+    # -- building the fleet ------------------------------------------------------------
+
+    def _build_fleet(self) -> None:
+        k = self.client("kinesis")
+        for spec in self.specs:
+            if spec.on_demand:
+                k.create_stream(StreamName=spec.name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+            else:
+                k.create_stream(StreamName=spec.name, ShardCount=spec.shards)
+            if spec.retention_hours > 24:
+                k.increase_stream_retention_period(
+                    StreamName=spec.name, RetentionPeriodHours=spec.retention_hours
+                )
+            if spec.enhanced_monitoring:
+                k.enable_enhanced_monitoring(
+                    StreamName=spec.name, ShardLevelMetrics=list(SHARD_LEVEL_METRICS)
+                )
+            arn = k.describe_stream_summary(StreamName=spec.name)["StreamDescriptionSummary"][
+                "StreamARN"
+            ]
+            sio = StreamIO(k, spec.name)
+            sio.refresh_shards()
+            self._io[spec.name] = sio
+            for c in spec.consumers:
+                if c.kind == "efo":
+                    k.register_stream_consumer(StreamARN=arn, ConsumerName=c.name)
+                elif c.kind == "kcl":
+                    rng = random.Random(f"{self.seed}/{c.name}/leases")
+                    table = LeaseTable(self.client("dynamodb"), c.name, c.workers, rng)
+                    table.create()
+                    for sid in sio.open:
+                        table.add(sid, sio.hash_ranges[sid], sio.parents[sid])
+                    self._leases[spec.name] = table
+                elif c.kind == "lambda":
+                    self._create_lambda(c.name, arn)
+
+    def _create_lambda(self, name: str, stream_arn: str) -> None:
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = self.client("iam").create_role(
+            RoleName=_role_name(name), AssumeRolePolicyDocument=json.dumps(policy)
+        )["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("handler.py", "def handler(event, context):\n    return None\n")
+        lam = self.client("lambda")
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": code.getvalue()},
+        )
+        lam.create_event_source_mapping(
+            EventSourceArn=stream_arn,
+            FunctionName=name,
+            StartingPosition="LATEST",
+            BatchSize=100,
+        )
+
+    # -- time --------------------------------------------------------------------------
+
+    def _backfill(self, now_minute: float) -> None:
+        assert self.model is not None
+        first = now_minute - self.history_minutes * 60
+        datums: list[tuple[str, Any]] = []
+        wanted: dict[str, list[tuple[float, str, int]]] = {n: [] for n in self.stream_names}
+        results: dict[str, StreamMinute] = {}
+        for i in range(self.history_minutes):
+            start = first + i * 60
+            results = self.model.step(start)
+            for spec in self.specs:
+                datums.extend(publisher.minute_datums(spec, results[spec.name]))
+                wanted[spec.name].extend(self._samples(spec, results[spec.name]))
+        for name, items in wanted.items():
+            self._io[name].put_samples(items)
+        self._consume(results)
+        for table in self._leases.values():
+            table.renew(self.history_minutes)
+            table.write()
+        self.put_metric_calls += publisher.put_all(self.client("cloudwatch"), datums)
+        self.last_minute = results
+        self.next_minute = now_minute
+
+    def _samples(self, spec: StreamSpec, m: StreamMinute) -> list[tuple[float, str, int]]:
+        sio = self._io[spec.name]
+        if spec.quiet:
+            return [(m.start, s.shard_id, round(s.records)) for s in m.shards if round(s.records)]
+        return [(m.start, sid, 1) for sid in sio.open]
+
+    def _consume(self, results: dict[str, StreamMinute]) -> None:
+        """Polling consumers really read up to what they have processed; KCL checkpoints."""
+        for spec in self.specs:
+            sio = self._io[spec.name]
+            table = self._leases.get(spec.name)
+            for cm in results[spec.name].consumers:
+                if cm.kind not in ("kcl", "polling"):
+                    continue
+                for sid, position in cm.position.items():
+                    target = sio.target_seq(sid, position)
+                    seq = sio.read_to(cm.name, sid, target) if target else None
+                    if table is None or cm.kind != "kcl" or sid not in table.leases:
+                        continue
+                    if cm.finished.get(sid):
+                        kids = {c for c, p in sio.parents.items() if p == sid}
+                        table.finish(sid, kids)
+                    elif seq is not None:
+                        table.checkpoint(sid, seq)
+
+    def advance_to(self, t: datetime) -> int:
+        """Publish every minute completed by time `t`; returns how many were published."""
+        with self._lock:
+            if not self._running or self._stopped or self.model is None:
+                return 0
+            epoch = t.timestamp()
+            done = 0
+            reshard_at = self._reshard_at()
+            # Catching up after a long pause re-creates at most the history window.
+            horizon = _floor_minute(epoch) - self.history_minutes * 60
+            if self.next_minute < horizon:
+                self.next_minute = horizon
+            while self.next_minute + 60 <= epoch:
+                if reshard_at is not None and not self.resharded and reshard_at <= self.next_minute:
+                    self._reshard()
+                self._step_minute(self.next_minute)
+                self.next_minute += 60
+                done += 1
+            if reshard_at is not None and not self.resharded and reshard_at <= epoch:
+                self._reshard()
+            if done:
+                self.prune()
+            return done
+
+    def step(self) -> int:
+        """Publish the next minute, whatever the clock says (tests, benchmarks)."""
+        return self.advance_to(datetime.fromtimestamp(self.next_minute + 60, tz=timezone.utc))
+
+    def _reshard_at(self) -> float | None:
+        if self.started_at is None or not any(s.reshard for s in self.specs):
+            return None
+        return self.started_at.timestamp() + self.reshard_after_sec
+
+    def _step_minute(self, start: float) -> None:
+        assert self.model is not None
+        results = self.model.step(start)
+        datums: list[tuple[str, Any]] = []
+        for spec in self.specs:
+            m = results[spec.name]
+            datums.extend(publisher.minute_datums(spec, m))
+            samples = self._samples(spec, m)
+            if samples:
+                self._io[spec.name].put_samples(samples)
+        self._consume(results)
+        for table in self._leases.values():
+            table.renew()
+            table.write()
+        self.put_metric_calls += publisher.put_all(self.client("cloudwatch"), datums)
+        self.last_minute = results
+
+    def _reshard(self) -> None:
+        """Split every open shard of the resharding streams (SplitShard at the midpoint)."""
+        assert self.model is not None
+        k = self.client("kinesis")
+        self.resharded = True
+        for spec in self.specs:
+            if not spec.reshard:
+                continue
+            sio = self._io[spec.name]
+            sio.refresh_shards()
+            parents = list(sio.open)
+            for sid in parents:
+                lo, hi = (int(x) for x in sio.hash_ranges[sid])
+                k.split_shard(
+                    StreamName=spec.name, ShardToSplit=sid, NewStartingHashKey=str((lo + hi) // 2)
+                )
+            moto_patches.route_to_open_shards(self._backends()["kinesis"], spec.name)
+            sio.refresh_shards()
+            children: dict[str, tuple[str, str]] = {}
+            for parent in parents:
+                kids = sorted(c for c, p in sio.parents.items() if p == parent)
+                children[parent] = (kids[0], kids[1])
+            self.model.streams[spec.name].split(children)
+            table = self._leases.get(spec.name)
+            if table is not None:
+                for kid in sorted(c for pair in children.values() for c in pair):
+                    table.add(kid, sio.hash_ranges[kid], sio.parents[kid])
+                table.write()
+        log.info("resharded %s", [s.name for s in self.specs if s.reshard])
+
+    def prune(self) -> None:
+        """Forget datapoints older than the history window (plus a margin)."""
+        cutoff_epoch = self.next_minute - (self.history_minutes + PRUNE_MARGIN_MINUTES) * 60
+        cutoff = datetime.fromtimestamp(cutoff_epoch, tz=timezone.utc).replace(tzinfo=None)
+        if self.metric_index is not None:
+            self.metric_index.prune(cutoff)
+        else:
+            cw = self._backends()["cloudwatch"]
+            cw.metric_data = [md for md in cw.metric_data if md.timestamp >= cutoff]
+
+    # -- introspection -----------------------------------------------------------------
+
+    @property
+    def published_until(self) -> datetime:
+        """End of the newest published minute (exclusive)."""
+        return datetime.fromtimestamp(self.next_minute, tz=timezone.utc)
+
+    def stored_datapoints(self) -> int:
+        return len(self._backends()["cloudwatch"].metric_data)
+
+    def history_start(self) -> datetime:
+        return self.published_until - timedelta(minutes=self.history_minutes)
+
+
+def _role_name(function: str) -> str:
+    return f"{function}-role"

@@ -1,0 +1,126 @@
+"""Human units for everything on screen. Model values are SI; only this module formats them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from kmon.model.health import Health
+
+DASH = "–"  # no datapoint: never shown as 0
+
+_BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def _scaled(value: float, base: float, units: tuple[str, ...]) -> tuple[float, str]:
+    i = 0
+    while abs(value) >= base and i < len(units) - 1:
+        value /= base
+        i += 1
+    return value, units[i]
+
+
+def _num(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}" if abs(v) < 1 else f"{v:.1f}"
+
+
+def bytes_(value: float | None) -> str:
+    if value is None:
+        return DASH
+    v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
+    return f"{_num(v)} {unit}"
+
+
+def bytes_rate(value: float | None) -> str:
+    return DASH if value is None else f"{bytes_(value)}/s"
+
+
+def count(value: float | None) -> str:
+    if value is None:
+        return DASH
+    v, unit = _scaled(float(value), 1000.0, ("", "k", "M", "G"))
+    if not unit and float(value).is_integer():
+        return f"{int(value)}"
+    return f"{_num(v)}{unit}"
+
+
+def count_rate(value: float | None) -> str:
+    return DASH if value is None else f"{count(value)}/s"
+
+
+def pct(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
+
+
+def duration(seconds: float | None) -> str:
+    """3m 12s, 2h 05m, 4d 3h; under a second shows ms."""
+    if seconds is None:
+        return DASH
+    if seconds < 0:
+        seconds = 0.0
+    if seconds == 0:
+        return "0s"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    s = int(round(seconds))
+    d, rem = divmod(s, 86400)
+    h, rem = divmod(rem, 3600)
+    m, sec = divmod(rem, 60)
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {sec:02d}s"
+    return f"{sec}s"
+
+
+def duration_ms(ms: float | None) -> str:
+    return DASH if ms is None else duration(ms / 1000.0)
+
+
+def hours(h: int | None) -> str:
+    if h is None:
+        return DASH
+    return f"{h // 24}d" if h % 24 == 0 and h >= 48 else f"{h}h"
+
+
+def age(seconds: float) -> str:
+    """'updated 12s ago' style ages."""
+    return duration(max(0.0, seconds)) if seconds >= 1 else "0s"
+
+
+def clock(t: datetime) -> str:
+    return t.strftime("%H:%M:%S UTC")
+
+
+def usd(value: float) -> str:
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:.4f}"
+
+
+HEALTH_STYLE = {
+    Health.OK: ("✓ OK", "bold green"),
+    Health.WARN: ("▲ WARN", "bold yellow"),
+    Health.CRIT: ("✖ CRIT", "bold red"),
+    Health.UNKNOWN: ("? UNKNOWN", "dim"),
+}
+
+
+def health(h: Health) -> Text:
+    """Colour always comes with a word and a marker, for monochrome and colour-blind eyes."""
+    label, style = HEALTH_STYLE[h]
+    return Text(label, style=style)
+
+
+def plain(value: str | None) -> Text:
+    """AWS-supplied text (names, owners) shown literally, never parsed as markup."""
+    return Text(DASH if value is None else str(value))

@@ -1,0 +1,96 @@
+"""The streams overview: every stream, its throughput against capacity, and its health."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from kmon.model.snapshot import FleetSnapshot
+from kmon.ui.widgets.header import HeaderBar
+from kmon.ui.widgets.streams_table import COLUMNS, StreamsTable
+from kmon.ui.widgets.usage import UsageBar
+
+SORT_BINDINGS = [
+    Binding(c.sort_key, f"sort('{c.key}')", f"Sort by {c.label.lower()}", show=False, group=None)
+    for c in COLUMNS
+]
+
+
+class OverviewScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        *SORT_BINDINGS,
+    ]
+
+    def __init__(self, header: HeaderBar) -> None:
+        super().__init__()
+        self.header = header
+        self._snapshot: FleetSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield Input(
+            placeholder="filter streams by name (Enter: back to table, Esc: clear)", id="filter"
+        )
+        yield StreamsTable(id="streams")
+        yield UsageBar(id="usage")
+        yield Footer()
+
+    @property
+    def table(self) -> StreamsTable:
+        return self.query_one(StreamsTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def on_mount(self) -> None:
+        self.filter_input.display = False
+        self.table.focus()
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self._snapshot = snapshot
+        self.header.show(snapshot)
+        self.table.show(snapshot.streams)
+        self.query_one(UsageBar).show(snapshot.api)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_input.display = False
+        self.table.set_filter("")
+        self.table.focus()
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()
+
+    def action_sort(self, column: str) -> None:
+        self.table.set_sort(column)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.filter_input.display = False
+        self.table.focus()
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        self.table.set_sort(str(event.column_key.value))

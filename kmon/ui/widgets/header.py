@@ -1,0 +1,104 @@
+"""The context line (account, region, endpoint) and the freshness line, ticking every second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kmon.model.snapshot import FleetSnapshot
+from kmon.ui import format as fmt
+
+
+class HeaderBar(Static):
+    DEFAULT_CSS = """
+    HeaderBar { height: 2; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, clock: Callable[[], datetime], refresh_sec: float, context: dict) -> None:
+        super().__init__()
+        self._now = clock
+        self._refresh_sec = refresh_sec
+        self._where = context
+        self._snapshot: FleetSnapshot | None = None
+        self.paused = False
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        self._tick()
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self._snapshot = snapshot
+        self._tick()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._tick()
+
+    def is_stale(self) -> bool:
+        snap = self._snapshot
+        if snap is None or snap.data_at is None:
+            return False
+        return (self._now() - snap.data_at).total_seconds() > 2 * self._refresh_sec
+
+    def _tick(self) -> None:
+        self.update(self.render_text())
+
+    def render_text(self) -> Text:
+        snap = self._snapshot
+        ctx = dict(self._where)
+        if snap is not None:
+            ctx["account"] = snap.account or ctx.get("account")
+            ctx["region"] = snap.region
+        line1 = Text()
+        line1.append("kmon", style="bold")
+        line1.append("  ")
+        line1.append("account ", style="dim")
+        line1.append(ctx.get("account") or fmt.DASH)
+        line1.append("  ")
+        line1.append("region ", style="dim")
+        line1.append(ctx.get("region") or fmt.DASH)
+        if ctx.get("endpoint"):
+            line1.append("  ")
+            line1.append("endpoint ", style="dim")
+            line1.append(ctx["endpoint"])
+        elif ctx.get("profile"):
+            line1.append("  ")
+            line1.append("profile ", style="dim")
+            line1.append(ctx["profile"])
+        line1.append("  ")
+        line1.append("refresh ", style="dim")
+        line1.append(fmt.duration(self._refresh_sec))
+        if snap is not None:
+            line1.append("  ")
+            line1.append("streams ", style="dim")
+            line1.append(str(len(snap.streams)))
+
+        line2 = Text()
+        now = self._now()
+        if snap is None:
+            line2.append("loading…", style="italic")
+        elif snap.data_at is None:
+            line2.append("no data yet", style="italic")
+        else:
+            line2.append(f"updated {fmt.age((now - snap.data_at).total_seconds())} ago")
+        if self.is_stale():
+            line2.append("  ")
+            line2.append(" STALE ", style="bold reverse red")
+        if self.paused:
+            line2.append("  ")
+            line2.append(" PAUSED ", style="bold reverse yellow")
+        if snap is not None and snap.pending:
+            line2.append("  ")
+            line2.append(f"describing {snap.pending} more streams…", style="italic")
+        if snap is not None and snap.errors:
+            first = snap.errors[0]
+            more = f" (+{len(snap.errors) - 1} more)" if len(snap.errors) > 1 else ""
+            line2.append("  ")
+            line2.append(" ERROR ", style="bold reverse red")
+            line2.append(f" {first.source}: {first.message}{more}", style="red")
+        line2.append("  ")
+        line2.append(fmt.clock(now), style="dim")
+        return Text("\n").join([line1, line2])

@@ -1,0 +1,243 @@
+"""The streams overview table: rows keyed by stream name, updated cell by cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kmon.model.snapshot import StreamState
+from kmon.ui import format as fmt
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    sort_key: str  # the key that sorts by this column
+    value: Callable[[StreamState], object]  # what sorting compares (None sorts last)
+    render: Callable[[StreamState], Text]
+    numeric: bool = True  # first press sorts largest first
+
+
+def _right(s: str) -> Text:
+    return Text(s, justify="right")
+
+
+MODES = {"ON_DEMAND": "on-dem", "PROVISIONED": "prov"}
+
+# Most important first, so a narrow terminal still shows name, health and throughput.
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "Stream", 24, "N", lambda s: s.name.lower(), lambda s: fmt.plain(s.name), False),
+    Column("health", "Health", 9, "H", lambda s: s.health.rank, lambda s: fmt.health(s.health)),
+    Column("status", "Status", 8, "Y", lambda s: s.status, lambda s: fmt.plain(s.status), False),
+    Column(
+        "mode",
+        "Mode",
+        6,
+        "M",
+        lambda s: s.mode,
+        lambda s: fmt.plain(MODES.get(s.mode or "", s.mode)),
+        False,
+    ),
+    Column(
+        "shards",
+        "Shards",
+        6,
+        "S",
+        lambda s: s.open_shards,
+        lambda s: _right(fmt.count(s.open_shards)),
+    ),
+    Column(
+        "in_bytes",
+        "In",
+        10,
+        "I",
+        lambda s: s.incoming_bytes_per_sec,
+        lambda s: _right(fmt.bytes_rate(s.incoming_bytes_per_sec)),
+    ),
+    Column(
+        "write_util",
+        "Write%",
+        6,
+        "U",
+        lambda s: _write_util(s),
+        lambda s: _util_text(_write_util(s)),
+    ),
+    Column(
+        "out_bytes",
+        "Out",
+        10,
+        "O",
+        lambda s: s.outgoing_bytes_per_sec,
+        lambda s: _right(fmt.bytes_rate(s.outgoing_bytes_per_sec)),
+    ),
+    Column(
+        "iter_age",
+        "Iter age",
+        8,
+        "A",
+        lambda s: s.iterator_age_ms,
+        lambda s: _right(fmt.duration_ms(s.iterator_age_ms)),
+    ),
+    Column(
+        "write_thr",
+        "W thr",
+        5,
+        "W",
+        lambda s: s.write_throttled_per_min,
+        lambda s: _throttle_text(s.write_throttled_per_min),
+    ),
+    Column(
+        "read_thr",
+        "R thr",
+        5,
+        "T",
+        lambda s: s.read_throttled_per_min,
+        lambda s: _throttle_text(s.read_throttled_per_min),
+    ),
+    Column(
+        "in_records",
+        "In rec",
+        8,
+        "C",
+        lambda s: s.incoming_records_per_sec,
+        lambda s: _right(fmt.count_rate(s.incoming_records_per_sec)),
+    ),
+    Column(
+        "efo",
+        "EFO",
+        3,
+        "E",
+        lambda s: s.efo_consumers,
+        lambda s: _right(fmt.count(s.efo_consumers)),
+    ),
+    Column(
+        "retention",
+        "Retain",
+        6,
+        "R",
+        lambda s: s.retention_hours,
+        lambda s: _right(fmt.hours(s.retention_hours)),
+    ),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+def _write_util(s: StreamState) -> float | None:
+    vals = [
+        v for v in (s.write_bytes_utilization_pct, s.write_records_utilization_pct) if v is not None
+    ]
+    return max(vals) if vals else None
+
+
+def _util_text(v: float | None) -> Text:
+    style = "" if v is None or v < 80 else ("bold red" if v >= 100 else "yellow")
+    return Text(fmt.pct(v), style=style, justify="right")
+
+
+def _throttle_text(v: float | None) -> Text:
+    return Text(fmt.count(v), style="bold red" if v else "", justify="right")
+
+
+def sort_order(streams: Sequence[StreamState], column: str, descending: bool) -> list[str]:
+    """Names in display order; None values last in either direction, ties by name."""
+    col = COLUMN_BY_KEY[column]
+    have = [s for s in streams if col.value(s) is not None]
+    missing = [s for s in streams if col.value(s) is None]
+    have.sort(key=lambda s: s.name)
+    have.sort(key=col.value, reverse=descending)
+    missing.sort(key=lambda s: s.name)
+    return [s.name for s in have + missing]
+
+
+class StreamsTable(DataTable):
+    """Rows keyed by stream name. A refresh touches only the cells whose text changed, so the
+    cursor and scroll position survive every poll."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.sort_column = "health"
+        self.sort_descending = True
+        self.filter_text = ""
+        self._streams: tuple[StreamState, ...] = ()
+        self._cells: dict[str, tuple[str, ...]] = {}
+        self._order: list[str] = []
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(self._label(col), key=col.key, width=col.width)
+
+    def _label(self, col: Column) -> Text:
+        label = Text(col.label)
+        if col.key == self.sort_column:
+            label.append(" ▼" if self.sort_descending else " ▲", style="bold")
+        return label
+
+    @property
+    def selected_stream(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    def set_sort(self, column: str) -> None:
+        """Sort by ``column``; choosing the same column again reverses the order."""
+        if column == self.sort_column:
+            self.sort_descending = not self.sort_descending
+        else:
+            self.sort_column = column
+            self.sort_descending = COLUMN_BY_KEY[column].numeric
+        for col in COLUMNS:
+            self.columns[col.key].label = self._label(col)
+        self._refresh_rows()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._refresh_rows()
+
+    def show(self, streams: tuple[StreamState, ...]) -> None:
+        self._streams = streams
+        self._refresh_rows()
+
+    def visible(self) -> list[StreamState]:
+        needle = self.filter_text.strip().lower()
+        return (
+            [s for s in self._streams if needle in s.name.lower()]
+            if needle
+            else list(self._streams)
+        )
+
+    def _refresh_rows(self) -> None:
+        selected = self.selected_stream
+        rows = self.visible()
+        wanted = {s.name for s in rows}
+        changed_rows = False
+        for name in [n for n in self._cells if n not in wanted]:
+            self.remove_row(name)
+            del self._cells[name]
+            changed_rows = True
+        for s in rows:
+            cells = tuple(col.render(s) for col in COLUMNS)
+            signature = tuple((c.plain, str(c.style)) for c in cells)
+            old = self._cells.get(s.name)
+            if old is None:
+                self.add_row(*cells, key=s.name)
+                changed_rows = True
+            elif old != signature:
+                for col, cell, before, after in zip(COLUMNS, cells, old, signature):
+                    if before != after:
+                        self.update_cell(s.name, col.key, cell)
+            self._cells[s.name] = signature
+        order = sort_order(rows, self.sort_column, self.sort_descending)
+        if changed_rows or order != self._order:
+            index = {name: i for i, name in enumerate(order)}
+            self.sort("name", key=lambda cell: index[cell.plain])
+            self._order = order
+            if selected in wanted:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
