@@ -94,6 +94,7 @@ class DemoWorld:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._running = False
+        self._owns_backends = False  # True once this world has claimed its region's emulator
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -212,6 +213,7 @@ class DemoWorld:
                 f"the emulator in this process already has demo streams in {self.region}; "
                 "stop the other DemoWorld first or use another region"
             )
+        self._owns_backends = True
         moto_patches.quiet_kinesis_metrics(b["kinesis"])
         moto_patches.simulated_lambda(b["lambda"])
         if self.use_metric_index:
@@ -221,12 +223,14 @@ class DemoWorld:
 
     def _teardown_resources(self) -> None:
         # Leave nothing behind for a later world in the same process.
+        if not self._owns_backends:
+            return
         iam = self.client("iam")
         for spec in self.specs:
             for c in spec.consumers:
                 if c.kind == "lambda":
                     try:
-                        iam.delete_role(RoleName=_role_name(c.name))
+                        iam.delete_role(RoleName=_role_name(c.name, self.region))
                     except Exception:
                         log.debug("delete_role failed", exc_info=True)
         if self.account_id:
@@ -281,7 +285,7 @@ class DemoWorld:
             ],
         }
         role = self.client("iam").create_role(
-            RoleName=_role_name(name), AssumeRolePolicyDocument=json.dumps(policy)
+            RoleName=_role_name(name, self.region), AssumeRolePolicyDocument=json.dumps(policy)
         )["Role"]["Arn"]
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as z:
@@ -454,5 +458,6 @@ class DemoWorld:
         return self.published_until - timedelta(minutes=self.history_minutes)
 
 
-def _role_name(function: str) -> str:
-    return f"{function}-role"
+def _role_name(function: str, region: str) -> str:
+    # IAM is global to the account: one role per region keeps worlds in other regions apart.
+    return f"{function}-{region}-role"

@@ -1,0 +1,103 @@
+"""Starting, stopping and running a world for a long (simulated) time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from kmon.demo import DemoWorld, demo_available
+
+T0 = datetime(2026, 11, 25, 9, 0, 30, tzinfo=timezone.utc)
+
+
+def _cloudwatch(world: DemoWorld) -> Any:
+    return boto3.client(
+        "cloudwatch",
+        endpoint_url=world.endpoint,
+        region_name=world.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_demo_available() -> None:
+    assert demo_available() is True
+
+
+def test_stop_is_idempotent_and_cleans_up() -> None:
+    with DemoWorld(
+        seed=3, region="us-west-2", history_minutes=5, run_thread=False, clock=lambda: T0
+    ) as world:
+        kinesis = boto3.client(
+            "kinesis",
+            endpoint_url=world.endpoint,
+            region_name=world.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        assert len(kinesis.list_streams()["StreamNames"]) == 7
+        world.stop()
+        world.stop()
+        with pytest.raises(EndpointConnectionError):
+            kinesis.list_streams()
+    world.stop()
+    # A new world can use the same region once the old one is gone.
+    again = DemoWorld(
+        seed=3, region="us-west-2", history_minutes=2, run_thread=False, clock=lambda: T0
+    )
+    again.start()
+    again.stop()
+
+
+def test_second_world_in_the_same_region_is_refused(world: DemoWorld) -> None:
+    other = DemoWorld(seed=1, region=world.region, history_minutes=2, run_thread=False)
+    with pytest.raises(RuntimeError, match="already has demo streams"):
+        other.start()
+    other.stop()
+
+
+def test_long_run_keeps_the_store_bounded() -> None:
+    world = DemoWorld(
+        seed=5,
+        region="eu-west-1",
+        history_minutes=10,
+        run_thread=False,
+        clock=lambda: T0,
+        reshard_after_sec=120,
+    )
+    world.start()
+    try:
+        per_minute = world.stored_datapoints() / 10
+        for _ in range(40):
+            world.step()
+        limit = (
+            (10 + 15 + 1) * per_minute * 1.2
+        )  # history + prune margin; the reshard adds KCL shards
+        assert world.stored_datapoints() <= limit
+        end = world.published_until
+        resp = _cloudwatch(world).get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "b",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/Kinesis",
+                            "MetricName": "IncomingBytes",
+                            "Dimensions": [{"Name": "StreamName", "Value": "orders-events"}],
+                        },
+                        "Period": 60,
+                        "Stat": "Sum",
+                    },
+                }
+            ],
+            StartTime=end - timedelta(hours=3),
+            EndTime=end,
+        )
+        assert len(resp["MetricDataResults"][0]["Values"]) == 10 + 15
+        assert world.resharded
+    finally:
+        world.stop()
