@@ -31,7 +31,7 @@ class TokenBucket:
     def try_take(self) -> bool:
         with self._lock:
             self._refill()
-            if self._tokens >= 1:
+            if self._tokens >= 1 - 1e-9:  # tolerate float rounding of the refill
                 self._tokens -= 1
                 return True
             return False
@@ -74,7 +74,7 @@ class ApiBudget:
             wait = bucket.wait_time()
             if self._clock() + wait > deadline:
                 return False
-            self._sleep(wait)
+            self._sleep(max(wait, 0.001))
         return True
 
     def backing_off(self, api: str) -> bool:

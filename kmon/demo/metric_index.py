@@ -50,12 +50,12 @@ class Series:
             self.times.insert(i, ts)
             self.data.insert(i, md)
 
-    def prune(self, cutoff: datetime) -> int:
+    def prune(self, cutoff: datetime, dropped: list[Any]) -> None:
         i = bisect_left(self.times, cutoff)
         if i:
+            dropped.extend(self.data[:i])
             del self.times[:i]
             del self.data[:i]
-        return i
 
 
 class MetricIndex:
@@ -86,15 +86,17 @@ class MetricIndex:
     def size(self) -> int:
         return sum(len(s.times) for s in self.series.values())
 
-    def prune(self, cutoff: datetime) -> int:
-        """Drop datapoints older than `cutoff` (naive UTC, as moto stores them)."""
+    def prune(self, cutoff: datetime) -> list[Any]:
+        """Drop datapoints older than `cutoff` (naive UTC, as moto stores them); returns them."""
+        dropped: list[Any] = []
         with self.lock:
-            dropped = sum(s.prune(cutoff) for s in self.series.values())
+            for series in self.series.values():
+                series.prune(cutoff, dropped)
             if dropped:
                 self.backend.metric_data = [
                     md for md in self.backend.metric_data if md.timestamp >= cutoff
                 ]
-            return dropped
+        return dropped
 
     # -- patch -------------------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """Small in-process adjustments to the demo's own moto backends (tested on moto 5.2.x).
 
-Each one is set on a backend or stream *instance* of the demo's account and region, so other
-users of moto in the same process are untouched, and a backend reset removes them.
+Each patch is set on a backend or stream *instance* of the demo's account and region, so other
+users of moto in the same process are untouched, and a backend reset removes them. The
+`forget*` helpers trim moto's registry of model instances, which otherwise grows with every
+datapoint and lease write for as long as the process runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import MethodType
 from typing import Any
 
@@ -56,3 +59,37 @@ def route_to_open_shards(kinesis_backend: Any, stream_name: str) -> None:
     keeps them, with their sequence numbers, in the parent as on AWS)."""
     stream = kinesis_backend.streams[stream_name]
     stream.get_shard_for_key = MethodType(_open_shard_for_key, stream)
+
+
+def forget(instances: Iterable[Any]) -> int:
+    """moto keeps every model instance it ever created in a class-level registry (for its
+    /moto-api/ dashboard), so a datapoint the world prunes would stay in memory for good.
+    Drop the given instances from that registry; returns how many were dropped."""
+    by_class: dict[type, set[int]] = {}
+    for obj in instances:
+        by_class.setdefault(type(obj), set()).add(id(obj))
+    dropped = 0
+    for cls, ids in by_class.items():
+        tracked = getattr(cls, "instances_tracked", None)
+        if not tracked:
+            continue
+        before = len(tracked)
+        tracked[:] = [x for x in tracked if id(x) not in ids]
+        dropped += before - len(tracked)
+    return dropped
+
+
+def forget_replaced_items() -> int:
+    """Lease writes replace DynamoDB items every minute; forget items no table holds any more."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    live: set[int] = set()
+    for account in list(dynamodb_backends.values()):
+        for backend in list(account.values()):
+            for table in list(backend.tables.values()):
+                live.update(id(item) for item in table.all_items())
+    tracked = Item.instances_tracked  # type: ignore[attr-defined]
+    before = len(tracked)
+    tracked[:] = [item for item in tracked if id(item) in live]
+    return before - len(tracked)

@@ -93,6 +93,23 @@ class StreamIO:
                 return seq
         return None
 
+    def resume_at(self, consumer: str, sid: str, target: str) -> str | None:
+        """Start a consumer at `target` (as after a restart from its checkpoint): one small
+        read that returns exactly that record."""
+        cur = self.cursors.setdefault((consumer, sid), Cursor())
+        it = self.kinesis.get_shard_iterator(
+            StreamName=self.stream,
+            ShardId=sid,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            StartingSequenceNumber=target,
+        )["ShardIterator"]
+        resp = self.kinesis.get_records(ShardIterator=it, Limit=1)
+        self.reads += 1
+        cur.iterator = resp.get("NextShardIterator")
+        if resp["Records"]:
+            cur.seq = resp["Records"][-1]["SequenceNumber"]
+        return cur.seq
+
     def read_to(self, consumer: str, sid: str, target: str) -> str | None:
         """Read from the consumer's cursor up to `target`; returns the last sequence read."""
         cur = self.cursors.setdefault((consumer, sid), Cursor())

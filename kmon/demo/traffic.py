@@ -2,7 +2,7 @@
 
 Each stream offers load from a time-of-day curve, noise and bursts; the load is split across
 shards by partition-key skew. Token buckets sized from the real service limits (kmon.model
-.limits) decide, in 5-second slices, what is accepted and what is throttled, for writes and for
+.limits) decide, in 10-second slices, what is accepted and what is throttled, for writes and for
 reads. Consumers are queues: each shard keeps a running count of accepted records, each
 consumer a count of records it has processed, and iterator age is how long ago the oldest
 record it has not processed arrived. Nothing here is a hard-coded throttle count: throttles
@@ -23,8 +23,8 @@ from kmon.model import limits
 
 from .fleet import ConsumerSpec, StreamSpec
 
-SLICE_SEC = 5.0
-SLICES_PER_MINUTE = 12
+SLICE_SEC = 10.0  # token buckets refill per slice; finer slices cost time, not accuracy
+SLICES_PER_MINUTE = 6
 GET_RECORDS_MAX_RECORDS = 10_000  # API limit per GetRecords call
 POLLING_KINDS = ("kcl", "polling", "lambda")
 

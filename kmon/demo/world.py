@@ -30,6 +30,7 @@ from .traffic import StreamMinute, TrafficModel
 log = logging.getLogger(__name__)
 
 PRUNE_MARGIN_MINUTES = 15
+BACKFILL_DENSE_SAMPLES = 90  # minutes of backfill with a sample record per shard per minute
 TICK_SEC = 0.5
 DUMMY_KEY = "kmon-demo"  # moto accepts any static credentials
 
@@ -234,8 +235,15 @@ class DemoWorld:
                     except Exception:
                         log.debug("delete_role failed", exc_info=True)
         if self.account_id:
-            for backend in self._backends().values():
+            backends = self._backends()
+            gone: list[Any] = list(backends["cloudwatch"].metric_data)
+            for stream in backends["kinesis"].streams.values():
+                for shard in stream.shards.values():
+                    gone.extend(shard.records.values())
+            for backend in backends.values():
                 backend.reset()
+            moto_patches.forget(gone)
+            moto_patches.forget_replaced_items()
 
     # -- building the fleet ------------------------------------------------------------
 
@@ -316,12 +324,15 @@ class DemoWorld:
         for i in range(self.history_minutes):
             start = first + i * 60
             results = self.model.step(start)
+            # Sample records: every minute for the last 90, every fifth before (memory, time).
+            sampled = self.history_minutes - i <= BACKFILL_DENSE_SAMPLES or i % 5 == 0
             for spec in self.specs:
                 datums.extend(publisher.minute_datums(spec, results[spec.name]))
-                wanted[spec.name].extend(self._samples(spec, results[spec.name]))
+                if sampled:
+                    wanted[spec.name].extend(self._samples(spec, results[spec.name]))
         for name, items in wanted.items():
             self._io[name].put_samples(items)
-        self._consume(results)
+        self._consume(results, resume=True)
         for table in self._leases.values():
             table.renew(self.history_minutes)
             table.write()
@@ -335,8 +346,9 @@ class DemoWorld:
             return [(m.start, s.shard_id, round(s.records)) for s in m.shards if round(s.records)]
         return [(m.start, sid, 1) for sid in sio.open]
 
-    def _consume(self, results: dict[str, StreamMinute]) -> None:
-        """Polling consumers really read up to what they have processed; KCL checkpoints."""
+    def _consume(self, results: dict[str, StreamMinute], resume: bool = False) -> None:
+        """Polling consumers really read up to what they have processed; KCL checkpoints.
+        With `resume` (after the backfill) each starts at its position with one small read."""
         for spec in self.specs:
             sio = self._io[spec.name]
             table = self._leases.get(spec.name)
@@ -345,7 +357,12 @@ class DemoWorld:
                     continue
                 for sid, position in cm.position.items():
                     target = sio.target_seq(sid, position)
-                    seq = sio.read_to(cm.name, sid, target) if target else None
+                    if target is None:
+                        seq = None
+                    elif resume:
+                        seq = sio.resume_at(cm.name, sid, target)
+                    else:
+                        seq = sio.read_to(cm.name, sid, target)
                     if table is None or cm.kind != "kcl" or sid not in table.leases:
                         continue
                     if cm.finished.get(sid):
@@ -439,10 +456,13 @@ class DemoWorld:
         cutoff_epoch = self.next_minute - (self.history_minutes + PRUNE_MARGIN_MINUTES) * 60
         cutoff = datetime.fromtimestamp(cutoff_epoch, tz=timezone.utc).replace(tzinfo=None)
         if self.metric_index is not None:
-            self.metric_index.prune(cutoff)
+            dropped = self.metric_index.prune(cutoff)
         else:
             cw = self._backends()["cloudwatch"]
+            dropped = [md for md in cw.metric_data if md.timestamp < cutoff]
             cw.metric_data = [md for md in cw.metric_data if md.timestamp >= cutoff]
+        moto_patches.forget(dropped)
+        moto_patches.forget_replaced_items()
 
     # -- introspection -----------------------------------------------------------------
 

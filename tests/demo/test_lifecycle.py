@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from moto.cloudwatch.models import MetricAggregatedDatum
 
 from kmon.demo import DemoWorld, demo_available
 
@@ -61,6 +62,7 @@ def test_second_world_in_the_same_region_is_refused(world: DemoWorld) -> None:
 
 
 def test_long_run_keeps_the_store_bounded() -> None:
+    others = len(MetricAggregatedDatum.instances_tracked)  # other worlds' in this process
     world = DemoWorld(
         seed=5,
         region="eu-west-1",
@@ -101,3 +103,4 @@ def test_long_run_keeps_the_store_bounded() -> None:
         assert world.resharded
     finally:
         world.stop()
+    assert len(MetricAggregatedDatum.instances_tracked) <= others

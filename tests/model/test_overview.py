@@ -1,0 +1,71 @@
+from kmon.model.health import Health
+from kmon.model.overview import StreamFacts, stream_state
+from kmon.model.series import Series
+
+MIB = 1024 * 1024
+NOW = 10_000 * 60 + 30  # 30 s into a minute
+
+
+def facts(**kw):
+    base = dict(
+        name="s",
+        arn=None,
+        status="ACTIVE",
+        mode="PROVISIONED",
+        open_shards=2,
+        retention_hours=24,
+        efo_consumers=0,
+    )
+    base.update(kw)
+    return StreamFacts(**base)
+
+
+def store(values: dict[str, dict[int, float]]):
+    series: dict[str, Series] = {}
+
+    def get(key):
+        s = series.setdefault(key, Series())
+        return s
+
+    for key, pts in values.items():
+        get(key).merge(sorted(pts.items()))
+    return get
+
+
+def minute(ago: int) -> int:
+    return (NOW - NOW % 60) - ago * 60
+
+
+def test_rates_and_utilization_from_newest_minute():
+    get = store(
+        {
+            "incoming_bytes": {minute(2): 1.0, minute(1): 60 * 1.5 * MIB},
+            "incoming_records": {minute(1): 60 * 500},
+            "outgoing_bytes": {minute(1): 60 * 2 * MIB},
+        }
+    )
+    st = stream_state(facts(), get, NOW, metrics_available=True)
+    assert st.incoming_bytes_per_sec == 1.5 * MIB
+    assert st.write_bytes_utilization_pct == 75.0  # 1.5 MiB/s of 2 shards x 1 MiB/s
+    assert st.write_records_utilization_pct == 25.0  # 500/s of 2,000/s
+    assert st.read_bytes_utilization_pct == 50.0  # 2 MiB/s of 4 MiB/s
+    assert st.health is Health.OK
+    assert st.metrics_minute == minute(1)
+
+
+def test_on_demand_has_no_utilization_and_stale_data_is_not_current():
+    get = store({"incoming_bytes": {minute(1): 60 * MIB}})
+    st = stream_state(facts(mode="ON_DEMAND"), get, NOW, metrics_available=True)
+    assert st.incoming_bytes_per_sec == MIB
+    assert st.write_bytes_utilization_pct is None
+    old = store({"incoming_bytes": {minute(30): 60 * MIB}})
+    st = stream_state(facts(), old, NOW, metrics_available=True)
+    assert st.incoming_bytes_per_sec is None and st.health is Health.OK
+
+
+def test_five_minutes_of_throttling_is_critical():
+    get = store({"write_throttled": {minute(a): 3 for a in range(1, 6)}})
+    st = stream_state(facts(), get, NOW, metrics_available=True)
+    assert st.write_throttled_per_min == 3 and st.health is Health.CRIT
+    st = stream_state(facts(), store({}), NOW, metrics_available=False)
+    assert st.health is Health.UNKNOWN

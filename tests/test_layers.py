@@ -1,0 +1,57 @@
+"""The layer rules of DESIGN.md, enforced: data layers never import the UI, the UI never boto3."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import kmon
+
+
+def _modules(package: str) -> list[str]:
+    pkg = __import__(package, fromlist=["_"])
+    return [package] + [
+        f"{package}.{m.name}" for m in pkgutil.walk_packages(pkg.__path__) if not m.ispkg
+    ]
+
+
+def _imported_after(modules: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print('\\n'.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return set(out.split())
+
+
+def _top(mods: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in mods}
+
+
+@pytest.mark.parametrize("package", ["kmon.model", "kmon.collector"])
+def test_data_layers_never_import_textual(package):
+    loaded = _imported_after(_modules(package))
+    assert "textual" not in _top(loaded)
+    assert not any(m.startswith("kmon.ui") for m in loaded)
+
+
+def test_model_imports_nothing_of_kmon_outside_model_and_no_io_libraries():
+    loaded = _imported_after(_modules("kmon.model"))
+    assert not {"boto3", "botocore", "textual", "cachetools"} & _top(loaded)
+    assert not any(m.startswith(("kmon.collector", "kmon.ui", "kmon.demo")) for m in loaded)
+
+
+def test_ui_never_imports_boto3():
+    loaded = _imported_after(_modules("kmon.ui"))
+    assert not {"boto3", "botocore"} & _top(loaded)
+    assert not any(m.startswith("kmon.collector") for m in loaded)
+
+
+def test_package_version_is_exposed():
+    assert kmon.__version__.count(".") == 2
