@@ -84,6 +84,13 @@ def duration(seconds: float | None) -> str:
     return f"{sec}s"
 
 
+def interval(seconds: float) -> str:
+    """A configured interval: 60s, 90s, 5m."""
+    if seconds < 120 or seconds % 60:
+        return f"{seconds:g}s"
+    return f"{seconds / 60:g}m"
+
+
 def duration_ms(ms: float | None) -> str:
     return DASH if ms is None else duration(ms / 1000.0)
 

@@ -48,12 +48,12 @@ def run_minutes() -> int:
     return RUN_MINUTES
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def clock() -> FakeClock:
     return FakeClock(T0)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def world(clock: FakeClock) -> Iterator[DemoWorld]:
     w = DemoWorld(seed=7, clock=clock, reshard_after_sec=RESHARD_AFTER_SEC)
     w.start()
@@ -67,7 +67,7 @@ def world(clock: FakeClock) -> Iterator[DemoWorld]:
         w.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aws(world: DemoWorld) -> dict[str, Any]:
     kw = {
         "endpoint_url": world.endpoint,

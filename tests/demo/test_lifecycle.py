@@ -54,13 +54,6 @@ def test_stop_is_idempotent_and_cleans_up() -> None:
     again.stop()
 
 
-def test_second_world_in_the_same_region_is_refused(world: DemoWorld) -> None:
-    other = DemoWorld(seed=1, region=world.region, history_minutes=2, run_thread=False)
-    with pytest.raises(RuntimeError, match="already has demo streams"):
-        other.start()
-    other.stop()
-
-
 def test_long_run_keeps_the_store_bounded() -> None:
     others = len(MetricAggregatedDatum.instances_tracked)  # other worlds' in this process
     world = DemoWorld(

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from kmon.demo import DemoWorld
 from kmon.model import limits
 
@@ -310,3 +312,10 @@ def test_on_demand_stream_is_busy_and_bursty(world: DemoWorld, aws: dict[str, An
     assert median > 1.5 * limits.MIB
     assert rates[-1] > 1.25 * median  # bursts
     assert rates[-1] < limits.on_demand_write_bytes(4.2 * limits.MIB)
+
+
+def test_second_world_in_the_same_region_is_refused(world: DemoWorld) -> None:
+    other = DemoWorld(seed=1, region=world.region, history_minutes=2, run_thread=False)
+    with pytest.raises(RuntimeError, match="already has demo streams"):
+        other.start()
+    other.stop()

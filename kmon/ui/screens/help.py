@@ -44,9 +44,9 @@ class HelpScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(self._render_help())
+            yield Static(self.help_table())
 
-    def _render_help(self) -> Table:
+    def help_table(self) -> Table:
         groups: dict[str, list[tuple[str, str]]] = {"Navigation": [], "View": [], "General": []}
         seen: set[tuple[str, str]] = set()
         for key, action, description in self._rows:

@@ -14,7 +14,7 @@ from kmon.ui import format as fmt
 
 class HeaderBar(Static):
     DEFAULT_CSS = """
-    HeaderBar { height: 2; background: $panel; padding: 0 1; }
+    HeaderBar { height: auto; max-height: 4; background: $panel; padding: 0 1; }
     """
 
     def __init__(self, clock: Callable[[], datetime], refresh_sec: float, context: dict) -> None:
@@ -70,7 +70,7 @@ class HeaderBar(Static):
             line1.append(ctx["profile"])
         line1.append("  ")
         line1.append("refresh ", style="dim")
-        line1.append(fmt.duration(self._refresh_sec))
+        line1.append(fmt.interval(self._refresh_sec))
         if snap is not None:
             line1.append("  ")
             line1.append("streams ", style="dim")

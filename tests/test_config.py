@@ -1,0 +1,29 @@
+from kmon.config import ConfigError, load_settings
+
+import pytest
+
+
+def test_precedence_cli_over_env_over_file_over_defaults(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        'region = "eu-west-1"\nrefresh = 30\nprofile = "file"\nstreams = ["a"]\n'
+        "[thresholds]\niterator_age_warn_ms = 60000\n"
+    )
+    env = {"KMON_CONFIG": str(cfg), "KMON_PROFILE": "env", "KMON_REFRESH": "20"}
+    s = load_settings({"refresh": 10.0}, env)
+    assert (s.region, s.profile, s.refresh, s.streams) == ("eu-west-1", "env", 10.0, ("a",))
+    assert s.thresholds.iterator_age_warn_ms == 60_000
+    assert s.thresholds.utilization_warn_pct == 80  # untouched defaults stay
+    assert load_settings({}, {}).refresh == 60
+
+
+def test_bad_values_name_their_source(tmp_path):
+    with pytest.raises(ConfigError, match="KMON_REFRESH"):
+        load_settings({}, {"KMON_REFRESH": "soon"})
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[thresholds]\nbogus = 1\n")
+    with pytest.raises(ConfigError, match="unknown threshold 'bogus'"):
+        load_settings({}, {"KMON_CONFIG": str(cfg)})
+    cfg.write_text("region = [")
+    with pytest.raises(ConfigError, match=str(cfg)):
+        load_settings({}, {"KMON_CONFIG": str(cfg)})
