@@ -136,7 +136,9 @@ def default_fleet() -> tuple[StreamSpec, ...]:
                 ConsumerSpec("device-shadow", "efo"),
                 ConsumerSpec("telemetry-archiver", "polling", calls_per_sec=3.0),
                 ConsumerSpec("telemetry-search-indexer", "polling", calls_per_sec=3.0),
-                ConsumerSpec("telemetry-alerts", "lambda", calls_per_sec=1.0, records_per_sec=600),
+                ConsumerSpec(
+                    "telemetry-alerts", "lambda", calls_per_sec=1.0, records_per_sec=1_500
+                ),
             ),
         ),
         StreamSpec(

@@ -410,15 +410,20 @@ class StreamModel:
             prev = mark
         return s.cum
 
-    def _nominal_age_ms(self, c: ConsumerSpec, m: ShardMinute) -> float:
-        """Iterator age of a consumer that keeps up: about half its poll interval."""
+    def _nominal_age_ms(self, c: ConsumerSpec, m: ShardMinute) -> tuple[float, float]:
+        """Mean and peak iterator age over a minute for a consumer that keeps up: records wait
+        about half a poll interval on average and up to a whole one (longer when throttled);
+        EFO pushes within a few hundred milliseconds."""
+        rng = self.rng
         if c.kind == "efo":
-            return max(20.0, 90.0 + 40.0 * _clamped_gauss(self.rng))
+            mean = max(20.0, 90.0 + 40.0 * _clamped_gauss(rng))
+            return mean, mean * rng.uniform(2.5, 5.0)
         interval_ms = 1000.0 / max(c.calls_per_sec, 0.01)
         calls = m.get_calls + m.read_throttled
-        throttled = m.read_throttled / calls if calls else 0.0
-        jitter = 1.0 + 0.25 * _clamped_gauss(self.rng)
-        return max(50.0, (interval_ms / 2) * jitter * (1.0 + 2.0 * throttled))
+        slow = 1.0 + 2.0 * (m.read_throttled / calls if calls else 0.0)
+        mean = max(50.0, (interval_ms / 2) * (1.0 + 0.15 * _clamped_gauss(rng)) * slow)
+        peak = interval_ms * rng.uniform(0.95, 1.35) * slow + rng.uniform(10.0, 80.0)
+        return mean, max(mean, peak)
 
     def _ages(
         self, s: ShardModel, m: ShardMinute, cons: dict[str, ConsumerMinute], end: float
@@ -434,11 +439,15 @@ class StreamModel:
                 # Records past the retention period expire: the consumer skips them.
                 st.consumed = self._cum_at(s, end - retention, end)
                 pos = end - retention
-            age = (end - pos) * 1000.0 if pos < end else self._nominal_age_ms(c, m)
+            if pos < end:  # behind: the age moved from last minute's value to this one
+                age = (end - pos) * 1000.0
+                age_max = max(age, st.age_ms)
+            else:
+                age, peak = self._nominal_age_ms(c, m)
+                age_max = max(peak, st.age_ms)
             finished = not s.open and st.consumed >= s.cum - 0.5
             if finished and not cm.records:
-                age = 0.0
-            age_max = max(age, st.age_ms)
+                age = age_max = 0.0
             st.age_ms = age
             cm.age_ms[s.shard_id] = age
             cm.age_max_ms[s.shard_id] = age_max

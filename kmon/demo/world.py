@@ -310,7 +310,7 @@ class DemoWorld:
             EventSourceArn=stream_arn,
             FunctionName=name,
             StartingPosition="LATEST",
-            BatchSize=100,
+            BatchSize=1000,
         )
 
     # -- time --------------------------------------------------------------------------
