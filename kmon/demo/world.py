@@ -112,12 +112,13 @@ class DemoWorld:
         began = time.perf_counter()
         # moto logs every request through werkzeug; the dashboard's terminal stays clean.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(
-            ip_address="127.0.0.1", port=self.port or 0, verbose=False
-        )
+        self._server = _server_class()(ip_address="127.0.0.1", port=self.port or 0, verbose=False)
         self._server.start()
+        if self._server.error is not None:
+            err = self._server.error
+            # werkzeug reports a port it cannot bind by exiting its thread.
+            reason = "the port is in use" if isinstance(err, SystemExit) else repr(err)
+            raise OSError(f"cannot start the demo emulator on 127.0.0.1:{self.port or 0}: {reason}")
         self._running = True
         try:
             host, port = self._server.get_host_and_port()
@@ -386,9 +387,14 @@ class DemoWorld:
             while self.next_minute + 60 <= epoch:
                 if reshard_at is not None and not self.resharded and reshard_at <= self.next_minute:
                     self._reshard()
-                self._step_minute(self.next_minute)
+                try:
+                    self._step_minute(self.next_minute)
+                    done += 1
+                except Exception:
+                    # Never step the model twice for one minute: a failed minute stays a gap
+                    # ("no data"), as it would in CloudWatch.
+                    log.exception("demo world: minute %s not published", self.next_minute)
                 self.next_minute += 60
-                done += 1
             if reshard_at is not None and not self.resharded and reshard_at <= epoch:
                 self._reshard()
             if done:
@@ -476,6 +482,24 @@ class DemoWorld:
 
     def history_start(self) -> datetime:
         return self.published_until - timedelta(minutes=self.history_minutes)
+
+
+def _server_class() -> type:
+    from moto.server import ThreadedMotoServer
+
+    class Server(ThreadedMotoServer):
+        """moto's ThreadedMotoServer waits forever if the port cannot be bound; report it."""
+
+        error: BaseException | None = None
+
+        def _server_entry(self) -> None:
+            try:
+                super()._server_entry()
+            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+                self.error = exc
+                self._server_ready_event.set()
+
+    return Server
 
 
 def _role_name(function: str, region: str) -> str:

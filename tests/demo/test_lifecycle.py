@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -97,3 +98,64 @@ def test_long_run_keeps_the_store_bounded() -> None:
     finally:
         world.stop()
     assert len(MetricAggregatedDatum.instances_tracked) <= others
+
+
+def test_busy_port_is_reported_not_waited_on() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        world = DemoWorld(port=port, region="ap-south-1", history_minutes=2, run_thread=False)
+        with pytest.raises(OSError, match=f"127.0.0.1:{port}"):
+            world.start()
+        world.stop()
+
+
+def test_explicit_port_is_used() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with DemoWorld(port=port, region="ap-south-1", history_minutes=2, run_thread=False) as world:
+        assert world.endpoint == f"http://127.0.0.1:{port}"
+        assert len(_cloudwatch(world).list_metrics()["Metrics"]) > 50
+
+
+def test_a_failed_minute_is_a_gap_not_a_stall(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kmon.demo import publisher
+
+    with DemoWorld(
+        region="ap-south-1", history_minutes=2, run_thread=False, clock=lambda: T0
+    ) as world:
+        real_put_all = publisher.put_all
+        calls = {"n": 0}
+
+        def flaky(*args: Any, **kwargs: Any) -> int:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise ConnectionError("emulator hiccup")
+            return real_put_all(*args, **kwargs)
+
+        monkeypatch.setattr(publisher, "put_all", flaky)
+        end = world.published_until
+        assert world.advance_to(end + timedelta(minutes=2)) == 1
+        assert world.published_until == end + timedelta(minutes=2)
+        values = _cloudwatch(world).get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "b",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/Kinesis",
+                            "MetricName": "IncomingBytes",
+                            "Dimensions": [{"Name": "StreamName", "Value": "orders-events"}],
+                        },
+                        "Period": 60,
+                        "Stat": "Sum",
+                    },
+                }
+            ],
+            StartTime=end,
+            EndTime=end + timedelta(minutes=2),
+            ScanBy="TimestampAscending",
+        )["MetricDataResults"][0]["Timestamps"]
+        assert values == [end + timedelta(minutes=1)]  # aware datetimes compare across zones
