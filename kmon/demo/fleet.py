@@ -51,6 +51,7 @@ class StreamSpec:
     reshard: bool = False  # split every open shard once, `reshard_after_sec` into the demo
     put_batch_records: int = 250  # producer PutRecords batch size (calls = records / batch)
     quiet: bool = False  # writes only some minutes; no datapoints in idle minutes
+    team: str = "platform"  # the stream's "team" tag
 
 
 SHARD_LEVEL_METRICS = (
@@ -68,6 +69,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
     return (
         StreamSpec(
             name="orders-events",
+            team="commerce",
             story="provisioned, steady and healthy: daily-shaped traffic well inside capacity",
             shards=4,
             records_per_sec=420.0,
@@ -78,6 +80,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
         ),
         StreamSpec(
             name="clickstream",
+            team="growth",
             story="on-demand, high volume with bursts, inside its adaptive capacity",
             shards=4,
             records_per_sec=1_700.0,
@@ -92,6 +95,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
         ),
         StreamSpec(
             name="payments-ledger",
+            team="payments",
             story="hot partition key: one shard at its write limit, writes throttled",
             shards=4,
             records_per_sec=2_300.0,
@@ -104,6 +108,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
         ),
         StreamSpec(
             name="inventory-updates",
+            team="supply-chain",
             story="a KCL application falling behind: iterator age climbing toward hours",
             shards=4,
             records_per_sec=600.0,
@@ -124,6 +129,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
         ),
         StreamSpec(
             name="telemetry-fanout",
+            team="iot-platform",
             story="fan-out: three EFO consumers, polling consumers over 5 GetRecords/s per shard",
             shards=2,
             records_per_sec=900.0,
@@ -143,6 +149,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
         ),
         StreamSpec(
             name="user-profiles",
+            team="identity",
             story="resharded a few minutes into the demo: closed parents, open children",
             shards=2,
             records_per_sec=160.0,
@@ -154,6 +161,7 @@ def default_fleet() -> tuple[StreamSpec, ...]:
         ),
         StreamSpec(
             name="audit-trail",
+            team="security",
             story="quiet, long retention (7 days), almost no traffic",
             shards=1,
             records_per_sec=0.04,

@@ -30,6 +30,7 @@ from .traffic import StreamMinute, TrafficModel
 log = logging.getLogger(__name__)
 
 PRUNE_MARGIN_MINUTES = 15
+TESTED_MOTO = "5.2."  # metric_index and moto_patches reach into moto's backends
 BACKFILL_DENSE_SAMPLES = 90  # minutes of backfill with a sample record per shard per minute
 TICK_SEC = 0.5
 DUMMY_KEY = "kmon-demo"  # moto accepts any static credentials
@@ -209,6 +210,12 @@ class DemoWorld:
         }
 
     def _patch_backends(self) -> None:
+        import moto
+
+        if not moto.__version__.startswith(TESTED_MOTO):
+            log.warning(
+                "the demo world is tested on moto %s.x, found %s", TESTED_MOTO, moto.__version__
+            )
         b = self._backends()
         if b["kinesis"].streams.keys() & set(self.stream_names):
             raise RuntimeError(
@@ -255,6 +262,9 @@ class DemoWorld:
                 k.create_stream(StreamName=spec.name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
             else:
                 k.create_stream(StreamName=spec.name, ShardCount=spec.shards)
+            k.add_tags_to_stream(
+                StreamName=spec.name, Tags={"team": spec.team, "env": "demo", "kmon-demo": "true"}
+            )
             if spec.retention_hours > 24:
                 k.increase_stream_retention_period(
                     StreamName=spec.name, RetentionPeriodHours=spec.retention_hours

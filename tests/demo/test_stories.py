@@ -76,6 +76,8 @@ def test_fleet_has_seven_story_streams(world: DemoWorld, aws: dict[str, Any]) ->
     assert set(world.stream_names) == STREAMS
     assert set(aws["kinesis"].list_streams()["StreamNames"]) == STREAMS
     assert world.endpoint.startswith("http://127.0.0.1:")
+    tags = aws["kinesis"].list_tags_for_stream(StreamName="payments-ledger")["Tags"]
+    assert {"Key": "team", "Value": "payments"} in tags
     assert world.region == "us-east-1"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -104,3 +105,29 @@ def test_demo_imports_nothing_of_kmon_but_limits() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] ['kmon.model', 'kmon.model.limits']"
+
+
+def _digest_code(seed: int) -> str:
+    return (
+        "import hashlib\n"
+        "from kmon.demo.fleet import default_fleet\n"
+        "from kmon.demo.traffic import TrafficModel\n"
+        f"m = TrafficModel(default_fleet(), {seed}, {T0!r})\n"
+        f"rows = [repr(sorted(m.step({T0!r} + i * 60).items())) for i in range(10)]\n"
+        "print(hashlib.sha256('\\n'.join(rows).encode()).hexdigest())\n"
+    )
+
+
+def test_seed_reproduces_across_processes() -> None:
+    # String seeds must not depend on PYTHONHASHSEED.
+    env_runs = [
+        subprocess.run(
+            [sys.executable, "-c", _digest_code(7)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(hs)},
+        ).stdout
+        for hs in (1, 2)
+    ]
+    assert env_runs[0] == env_runs[1] and len(env_runs[0].strip()) == 64
