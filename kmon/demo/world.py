@@ -49,9 +49,14 @@ def _floor_minute(epoch: float) -> float:
 class DemoWorld:
     """A simulated Kinesis fleet on an in-process moto server.
 
-    `clock` (returning an aware datetime) is the simulated time source; it defaults to the wall
-    clock, so a new minute is published each time a wall-clock minute completes. Tests pass a
-    fixed clock and drive time with `advance_to()` / `step()`.
+    `start()` / `stop()` (or `with DemoWorld(...) as world:`); `endpoint`, `region` and
+    `stream_names` say where to look. `clock` (returning an aware datetime) is the simulated
+    time source; it defaults to the wall clock, so a new minute is published each time a
+    wall-clock minute completes. Tests pass their own clock and drive time with
+    `advance_to(t)` or `step()`. `reshard_after_sec` is when the resharding stream splits;
+    `history_minutes` how much history is backfilled and kept; `metric_index=False` leaves
+    moto's CloudWatch store as it is (benchmarks); `run_thread=False` publishes only when
+    asked to.
     """
 
     def __init__(
@@ -108,8 +113,11 @@ class DemoWorld:
         self.stop()
 
     def start(self) -> DemoWorld:
+        """Start the emulator, build the fleet, backfill the history; returns when ready."""
         if self._running:
             return self
+        if self._stopped:
+            raise RuntimeError("a stopped DemoWorld cannot be started again; create a new one")
         began = time.perf_counter()
         # moto logs every request through werkzeug; the dashboard's terminal stays clean.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -180,7 +188,7 @@ class DemoWorld:
             connect_timeout=5,
             read_timeout=60,
             max_pool_connections=4,
-            parameter_validation=False,  # our own requests; validation doubles backfill time
+            parameter_validation=False,  # our own requests; validating big batches costs time
         )
         for service in ("kinesis", "cloudwatch", "dynamodb", "lambda", "iam", "sts"):
             self._clients[service] = boto3.client(

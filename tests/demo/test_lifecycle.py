@@ -159,3 +159,11 @@ def test_a_failed_minute_is_a_gap_not_a_stall(monkeypatch: pytest.MonkeyPatch) -
             ScanBy="TimestampAscending",
         )["MetricDataResults"][0]["Timestamps"]
         assert values == [end + timedelta(minutes=1)]  # aware datetimes compare across zones
+
+
+def test_a_stopped_world_cannot_restart() -> None:
+    world = DemoWorld(region="ap-south-1", history_minutes=1, run_thread=False)
+    world.start()
+    world.stop()
+    with pytest.raises(RuntimeError, match="cannot be started again"):
+        world.start()
