@@ -487,6 +487,17 @@ class DemoWorld:
             cw.metric_data = [md for md in cw.metric_data if md.timestamp >= cutoff]
         moto_patches.forget(dropped)
         moto_patches.forget_replaced_items()
+        self.expire_records(self.next_minute)
+
+    def expire_records(self, now: float) -> int:
+        """Records past their stream's retention period expire (moto never expires them)."""
+        streams = self._backends()["kinesis"].streams
+        gone: list[Any] = []
+        for spec in self.specs:
+            before = now - spec.retention_hours * 3600
+            gone.extend(self._io[spec.name].expire(before, streams[spec.name]))
+        moto_patches.forget(gone)
+        return len(gone)
 
     # -- introspection -----------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -167,3 +168,34 @@ def test_a_stopped_world_cannot_restart() -> None:
     world.stop()
     with pytest.raises(RuntimeError, match="cannot be started again"):
         world.start()
+
+
+def test_records_expire_after_the_retention_period() -> None:
+    with DemoWorld(
+        region="ap-south-1", history_minutes=10, run_thread=False, clock=lambda: T0
+    ) as world:
+        kinesis = boto3.client(
+            "kinesis",
+            endpoint_url=world.endpoint,
+            region_name=world.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+        def oldest_minute(stream: str) -> str:
+            it = kinesis.get_shard_iterator(
+                StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            return json.loads(kinesis.get_records(ShardIterator=it, Limit=1)["Records"][0]["Data"])[
+                "minute"
+            ]
+
+        first = oldest_minute("orders-events")
+        # Pretend a day has passed since five minutes into the history: those records expire.
+        cutoff = world.history_start() + timedelta(minutes=5)
+        assert world.expire_records(cutoff.timestamp() + 24 * 3600) > 0
+        after = oldest_minute("orders-events")
+        assert first < after
+        assert after == cutoff.strftime("%Y-%m-%dT%H:%MZ")
+        # Nothing more is old enough at the same time.
+        assert world.expire_records(cutoff.timestamp() + 24 * 3600) == 0
