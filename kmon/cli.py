@@ -237,7 +237,8 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.serve:
             return _serve(world)
-        refresh = settings.refresh if "refresh" in vars(args) else DEMO_REFRESH
+        # The demo is livelier than the 60 s default unless a refresh was asked for.
+        refresh = DEMO_REFRESH if getattr(args, "refresh", None) is None else settings.refresh
         demo_settings = replace(
             settings,
             endpoint_url=world.endpoint,

@@ -307,7 +307,7 @@ class Collector:
         )
         sources = tuple(
             SourceStatus(name, src.updated_at, src.error)
-            for name, src in sorted(self._sources.items())
+            for name, src in sorted(self._sources.items(), key=_source_order)
         )
         return FleetSnapshot(
             generated_at=now_dt,
@@ -321,6 +321,14 @@ class Collector:
             api=api,
             pending=self._pending,
         )
+
+
+# The header shows the first error: the one that explains the most goes first.
+_SOURCE_PRIORITY = {"streams": 0, "account": 1, "metrics": 2, "limits": 3}
+
+
+def _source_order(item: tuple[str, _Source]) -> tuple[int, str]:
+    return _SOURCE_PRIORITY.get(item[0], 9), item[0]
 
 
 __all__ = ["Collector", "CollectorOptions", "Health"]

@@ -64,7 +64,8 @@ class OverviewScreen(Screen):
 
     def action_filter(self) -> None:
         self.filter_input.display = True
-        self.filter_input.focus()
+        # Focus now, not after the next refresh: keys typed right after "/" belong to the filter.
+        self.app.set_focus(self.filter_input)
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""

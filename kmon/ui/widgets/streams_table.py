@@ -169,7 +169,8 @@ class StreamsTable(DataTable):
 
     def on_mount(self) -> None:
         for col in COLUMNS:
-            self.add_column(self._label(col), key=col.key, width=col.width)
+            # Room for the sort arrow, so choosing a column never truncates its label.
+            self.add_column(self._label(col), key=col.key, width=max(col.width, len(col.label) + 2))
 
     def _label(self, col: Column) -> Text:
         label = Text(col.label)
