@@ -107,6 +107,19 @@ def test_demo_imports_nothing_of_kmon_but_limits() -> None:
     assert out.stdout.strip() == "[] ['kmon.model', 'kmon.model.limits']"
 
 
+def test_importing_the_demo_does_not_import_moto() -> None:
+    # `kmon demo` checks demo_available() first; the package must import without moto.
+    code = "import sys, kmon.demo; print('moto' in sys.modules, kmon.demo.demo_available())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_demo_unavailable_without_moto() -> None:
+    code = "import sys; sys.modules['moto'] = None; import kmon.demo; print(kmon.demo.demo_available())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def _digest_code(seed: int) -> str:
     return (
         "import hashlib\n"
