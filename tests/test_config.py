@@ -1,6 +1,6 @@
-from kmon.config import ConfigError, load_settings
-
 import pytest
+
+from kmon.config import ConfigError, load_settings
 
 
 def test_precedence_cli_over_env_over_file_over_defaults(tmp_path):

@@ -14,7 +14,7 @@ from kmon.collector import errors, kinesis
 from kmon.collector.budget import Accounting, ApiBudget
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.clients import AwsClients, build_clients
-from kmon.collector.metrics import MetricStore
+from kmon.collector.metrics import MetricStore, stream_queries
 from kmon.model.health import Health, Thresholds
 from kmon.model.overview import StreamFacts, stream_state
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
@@ -187,7 +187,7 @@ class Collector:
             del self._info[gone]
             self._fresh.invalidate(gone)
             self._sources.pop(f"describe:{gone}", None)
-        self.metrics.forget(live)
+        self.metrics.forget(lambda key: key[0] in live)
         return True
 
     def _describe_due(self, clients: AwsClients, complete: bool) -> None:
@@ -252,7 +252,7 @@ class Collector:
         self._call(
             "metrics",
             "GetMetricData",
-            lambda: self.metrics.fetch(clients.cloudwatch, names, now, self._gate),
+            lambda: self.metrics.fetch(clients.cloudwatch, stream_queries(names), now, self._gate),
         )
 
     # -- bookkeeping ----------------------------------------------------------------------
@@ -291,7 +291,7 @@ class Collector:
             streams.append(
                 stream_state(
                     facts,
-                    lambda key, n=listed.name: self.metrics.series(n, key),
+                    lambda key, n=listed.name: self.metrics.stream_series(n, key),
                     now,
                     metrics_available=metrics_ok,
                     thresholds=self.options.thresholds,

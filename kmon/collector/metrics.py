@@ -8,7 +8,7 @@ the history window once, then the newest few minutes, merged into bounded series
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -50,79 +50,97 @@ def _dt(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-class MetricStore:
-    """Per-stream, per-metric bounded series, and which minutes are already settled."""
+@dataclass(frozen=True)
+class MetricQuery:
+    """One series to fetch: ``key`` names it in the store."""
 
-    def __init__(
-        self,
-        specs: Sequence[MetricSpec] = OVERVIEW_METRICS,
-        *,
-        history_sec: int = HISTORY_SEC,
-        period: int = PERIOD,
-    ) -> None:
-        self.specs = tuple(specs)
+    key: Hashable
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str
+
+
+def stream_queries(
+    streams: Iterable[str], specs: Sequence[MetricSpec] = OVERVIEW_METRICS
+) -> list[MetricQuery]:
+    """Stream-level queries, keyed (stream, spec.key)."""
+    return [
+        MetricQuery((name, spec.key), spec.namespace, spec.name, (("StreamName", name),), spec.stat)
+        for name in streams
+        for spec in specs
+    ]
+
+
+class MetricStore:
+    """Bounded series by query key, and which minutes of each are already settled."""
+
+    def __init__(self, *, history_sec: int = HISTORY_SEC, period: int = PERIOD) -> None:
         self.history_sec = history_sec
         self.period = period
-        self._series: dict[tuple[str, str], Series] = {}
-        self._settled_until: dict[str, int] = {}
+        self._series: dict[Hashable, Series] = {}
+        self._settled_until: dict[Hashable, int] = {}
 
-    def series(self, stream: str, key: str) -> Series:
-        s = self._series.get((stream, key))
+    def series(self, key: Hashable) -> Series:
+        s = self._series.get(key)
         if s is None:
-            s = self._series[(stream, key)] = Series(maxlen=self.history_sec // self.period + 5)
+            s = self._series[key] = Series(maxlen=self.history_sec // self.period + 5)
         return s
 
-    def forget(self, keep: Iterable[str]) -> None:
-        """Drop streams that no longer exist."""
-        keep = set(keep)
-        for stream, key in [k for k in self._series if k[0] not in keep]:
-            del self._series[(stream, key)]
-        for stream in [s for s in self._settled_until if s not in keep]:
-            del self._settled_until[stream]
+    def stream_series(self, stream: str, key: str) -> Series:
+        return self.series((stream, key))
 
-    def windows(self, streams: Iterable[str], now: int) -> dict[int, list[str]]:
-        """Group streams by the start of what they still need, up to the aligned ``now``."""
+    def forget(self, keep: Callable[[Hashable], bool]) -> None:
+        """Drop series whose key ``keep`` rejects (streams or consumers that are gone)."""
+        for key in [k for k in self._series if not keep(k)]:
+            del self._series[key]
+        for key in [k for k in self._settled_until if not keep(k)]:
+            del self._settled_until[key]
+
+    def windows(self, queries: Iterable[MetricQuery], now: int) -> dict[int, list[MetricQuery]]:
+        """Group queries by the start of what they still need, up to the aligned ``now``."""
         end = align(now, self.period)
-        groups: dict[int, list[str]] = defaultdict(list)
-        for name in streams:
-            start = max(self._settled_until.get(name, 0), end - self.history_sec)
+        groups: dict[int, list[MetricQuery]] = defaultdict(list)
+        for q in queries:
+            start = max(self._settled_until.get(q.key, 0), end - self.history_sec)
             if start < end:
-                groups[start].append(name)
+                groups[start].append(q)
         return dict(groups)
 
-    def fetch(self, client, streams: Sequence[str], now: int, gate: Gate) -> int:
-        """Fetch what is missing for ``streams``; returns the number of GetMetricData calls."""
+    def fetch(self, client, queries: Sequence[MetricQuery], now: int, gate: Gate) -> int:
+        """Fetch what is missing; returns the number of GetMetricData calls made."""
         end = align(now, self.period)
         calls = 0
-        for start, names in sorted(self.windows(streams, now).items()):
-            queries = [(name, spec) for name in names for spec in self.specs]
+        for start, group in sorted(self.windows(queries, now).items()):
             points = max(1, (end - start) // self.period)
             per_call = max(1, min(GMD_MAX_QUERIES, GMD_MAX_DATAPOINTS // points))
-            for i in range(0, len(queries), per_call):
-                calls += self._fetch_chunk(client, queries[i : i + per_call], start, end, gate)
+            for i in range(0, len(group), per_call):
+                calls += self._fetch_chunk(client, group[i : i + per_call], start, end, gate)
             settled = max(start, end - SETTLE_SEC)
-            for name in names:
-                self._settled_until[name] = settled
+            for q in group:
+                self._settled_until[q.key] = settled
         for series in self._series.values():
             series.prune(end - self.history_sec)
         return calls
 
-    def _fetch_chunk(self, client, queries, start: int, end: int, gate: Gate) -> int:
+    def _fetch_chunk(
+        self, client, queries: Sequence[MetricQuery], start: int, end: int, gate: Gate
+    ) -> int:
         request = [
             {
                 "Id": f"q{i}",
                 "MetricStat": {
                     "Metric": {
-                        "Namespace": spec.namespace,
-                        "MetricName": spec.name,
-                        "Dimensions": [{"Name": "StreamName", "Value": name}],
+                        "Namespace": q.namespace,
+                        "MetricName": q.name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in q.dimensions],
                     },
                     "Period": self.period,
-                    "Stat": spec.stat,
+                    "Stat": q.stat,
                 },
                 "ReturnData": True,
             }
-            for i, (name, spec) in enumerate(queries)
+            for i, q in enumerate(queries)
         ]
         kwargs = {
             "MetricDataQueries": request,
@@ -136,14 +154,14 @@ class MetricStore:
             page = client.get_metric_data(**kwargs)
             calls += 1
             for result in page.get("MetricDataResults", ()):
-                name, spec = queries[int(result["Id"][1:])]
+                q = queries[int(result["Id"][1:])]
                 pts = [
                     (int(ts.timestamp()), float(v))
                     for ts, v in zip(result.get("Timestamps", ()), result.get("Values", ()))
                     if start <= ts.timestamp() < end
                 ]
                 if pts:
-                    self.series(name, spec.key).merge(pts)
+                    self.series(q.key).merge(pts)
             token = page.get("NextToken")
             if not token:
                 return calls

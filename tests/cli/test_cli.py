@@ -82,7 +82,9 @@ def test_snapshot_prints_the_json_contract(endpoint, seeder):
 def test_options_work_before_or_after_the_command(endpoint, seeder):
     seeder.stream("a", shards=1)
     seeder.stream("b", shards=1)
-    r = run("--endpoint-url", endpoint, "--region", REGION, "snapshot", "--stream", "b", env_extra=CREDS)
+    r = run(
+        "--endpoint-url", endpoint, "--region", REGION, "snapshot", "--stream", "b", env_extra=CREDS
+    )
     assert r.returncode == 0, r.stderr
     assert [s["name"] for s in json.loads(r.stdout)["streams"]] == ["b"]
 

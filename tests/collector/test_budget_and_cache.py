@@ -67,7 +67,9 @@ def test_single_flight_makes_one_request_for_concurrent_misses():
         return 42
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get("k", fetch))) for _ in range(5)]
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("k", fetch))) for _ in range(5)
+    ]
     for t in threads:
         t.start()
     time.sleep(0.1)

@@ -98,7 +98,7 @@ def test_metrics_are_one_call_and_later_polls_ask_only_new_minutes(endpoint, fle
     now[0] = NOW + timedelta(minutes=1)
     c.poll()
     assert c.accounting.by_api["GetMetricData"] == gmd_before + 1
-    (start, end), = starts
+    ((start, end),) = starts
     assert end.second == 0 and start.second == 0
     assert (end - start) == timedelta(minutes=4)  # 3 unsettled minutes + the new one
 
@@ -108,7 +108,9 @@ def test_deleted_stream_disappears_and_reshard_is_seen_after_description_ttl(end
     c = make(endpoint, monotonic=mono)
     assert "idle" in by_name(c.poll(complete=True))
     fleet.kinesis.delete_stream(StreamName="idle")
-    fleet.kinesis.update_shard_count(StreamName="hot", TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    fleet.kinesis.update_shard_count(
+        StreamName="hot", TargetShardCount=2, ScalingType="UNIFORM_SCALING"
+    )
     snap = c.poll()
     assert "idle" not in by_name(snap) and snap.errors == ()
     assert by_name(snap)["hot"]["open_shards"] == 1  # description still cached
@@ -145,7 +147,7 @@ def test_cloudwatch_access_denied_keeps_the_stream_list(endpoint, fleet):
 def test_no_metric_access_at_all_means_unknown_health(endpoint, fleet):
     c = make(endpoint)
     c.poll()  # builds clients
-    c.metrics.forget([])
+    c.metrics.forget(lambda key: False)
     c.metrics._settled_until.clear()
     with Stubber(c._clients.cloudwatch) as stub:
         stub.add_client_error("get_metric_data", service_error_code="AccessDeniedException")
@@ -162,9 +164,9 @@ def test_unreachable_endpoint_is_one_line_and_last_good_data_stays(seeder, endpo
     url = f"http://{host}:{port}"
     import boto3
 
-    boto3.client(
-        "kinesis", endpoint_url=url, region_name=REGION
-    ).create_stream(StreamName="solo", ShardCount=1)
+    boto3.client("kinesis", endpoint_url=url, region_name=REGION).create_stream(
+        StreamName="solo", ShardCount=1
+    )
     c = make(url)
     assert [s.name for s in c.poll(complete=True).streams] == ["solo"]
     server.stop()

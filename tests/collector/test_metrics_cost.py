@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from kmon.collector.budget import Accounting
 from kmon.collector.clients import build_clients
-from kmon.collector.metrics import MetricStore
+from kmon.collector.metrics import MetricStore, stream_queries
 from tests.seed import NOW, REGION
 
 
@@ -23,14 +23,14 @@ def test_200_streams_cost_three_calls_per_poll(endpoint, seeder):
     names = [f"stream-{i:03d}" for i in range(200)]
     now = int(NOW.timestamp())
 
-    assert store.fetch(clients.cloudwatch, names, now, lambda api: None) == 3
+    assert store.fetch(clients.cloudwatch, stream_queries(names), now, lambda api: None) == 3
     assert acc.by_api["GetMetricData"] == 3 and acc.metrics == 1200
     assert [n for n, _ in seen] == [500, 500, 200]
     assert all(start == NOW.replace(second=0) - timedelta(hours=3) for _, start in seen)
-    assert store.series("stream-007", "incoming_bytes").latest()[1] == 600
+    assert store.stream_series("stream-007", "incoming_bytes").latest()[1] == 600
 
     seen.clear()
-    assert store.fetch(clients.cloudwatch, names, now + 60, lambda api: None) == 3
+    assert store.fetch(clients.cloudwatch, stream_queries(names), now + 60, lambda api: None) == 3
     assert all(start == NOW.replace(second=0) - timedelta(minutes=3) for _, start in seen)
     # At the default 60 s refresh: 1,200 metrics a poll, 60 polls an hour.
     assert acc.rates(interval=60)[1] == 2 * 1200 * 3600 / 60

@@ -98,7 +98,15 @@ async def test_help_lists_every_key_grouped():
         console = Console(width=100, record=True, file=io.StringIO())
         console.print(app.screen.help_table())
         text = console.export_text()
-        for needle in ("Navigation", "View", "General", "Filter", "Sort by iter age", "Quit", "Pause"):
+        for needle in (
+            "Navigation",
+            "View",
+            "General",
+            "Filter",
+            "Sort by iter age",
+            "Quit",
+            "Pause",
+        ):
             assert needle in text, needle
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
