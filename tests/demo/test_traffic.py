@@ -115,7 +115,9 @@ def test_importing_the_demo_does_not_import_moto() -> None:
 
 
 def test_demo_unavailable_without_moto() -> None:
-    code = "import sys; sys.modules['moto'] = None; import kmon.demo; print(kmon.demo.demo_available())"
+    code = (
+        "import sys; sys.modules['moto'] = None; import kmon.demo;print(kmon.demo.demo_available())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
