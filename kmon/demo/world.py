@@ -7,22 +7,15 @@ moto_patches.py), applied to the demo's own backend instances.
 
 from __future__ import annotations
 
-import io
-import json
 import logging
-import random
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from . import moto_patches, publisher
-from .fleet import HISTORY_MINUTES, SHARD_LEVEL_METRICS, StreamSpec, default_fleet
+from . import emulator, moto_patches, publisher, resources
+from .fleet import HISTORY_MINUTES, StreamSpec, default_fleet
 from .kcl import LeaseTable
 from .stream_ops import StreamIO
 from .traffic import StreamMinute, TrafficModel
@@ -30,10 +23,8 @@ from .traffic import StreamMinute, TrafficModel
 log = logging.getLogger(__name__)
 
 PRUNE_MARGIN_MINUTES = 15
-TESTED_MOTO = "5.2."  # metric_index and moto_patches reach into moto's backends
 BACKFILL_DENSE_SAMPLES = 90  # minutes of backfill with a sample record per shard per minute
 TICK_SEC = 0.5
-DUMMY_KEY = "kmon-demo"  # moto accepts any static credentials
 
 Clock = Callable[[], datetime]
 
@@ -119,24 +110,18 @@ class DemoWorld:
         if self._stopped:
             raise RuntimeError("a stopped DemoWorld cannot be started again; create a new one")
         began = time.perf_counter()
-        # moto logs every request through werkzeug; the dashboard's terminal stays clean.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = _server_class()(ip_address="127.0.0.1", port=self.port or 0, verbose=False)
-        self._server.start()
-        if self._server.error is not None:
-            err = self._server.error
-            # werkzeug reports a port it cannot bind by exiting its thread.
-            reason = "the port is in use" if isinstance(err, SystemExit) else repr(err)
-            raise OSError(f"cannot start the demo emulator on 127.0.0.1:{self.port or 0}: {reason}")
+        self._server = emulator.start_server(self.port)
         self._running = True
         try:
             host, port = self._server.get_host_and_port()
             self.port = port
             self.endpoint = f"http://{host}:{port}"
-            self._make_clients()
+            self._clients = emulator.make_clients(self.endpoint, self.region)
             self.account_id = self.client("sts").get_caller_identity()["Account"]
             self._patch_backends()
-            self._build_fleet()
+            self._io, self._leases = resources.build_fleet(
+                self._clients, self.specs, self.seed, self.region
+            )
             now = self.clock()
             self.started_at = now
             self.model = TrafficModel(self.specs, self.seed, now.timestamp())
@@ -165,10 +150,7 @@ class DemoWorld:
             except Exception:  # the server is going away anyway
                 log.debug("demo world teardown failed", exc_info=True)
             if self._server is not None:
-                self._server.stop()
-                srv = getattr(self._server, "_server", None)
-                if srv is not None:
-                    srv.server_close()
+                emulator.stop_server(self._server)
             self._running = False
 
     def _run(self) -> None:
@@ -182,48 +164,14 @@ class DemoWorld:
 
     # -- clients and backends ----------------------------------------------------------
 
-    def _make_clients(self) -> None:
-        cfg = Config(
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=60,
-            max_pool_connections=4,
-            parameter_validation=False,  # our own requests; validating big batches costs time
-        )
-        for service in ("kinesis", "cloudwatch", "dynamodb", "lambda", "iam", "sts"):
-            self._clients[service] = boto3.client(
-                service,
-                endpoint_url=self.endpoint,
-                region_name=self.region,
-                aws_access_key_id=DUMMY_KEY,
-                aws_secret_access_key=DUMMY_KEY,
-                config=cfg,
-            )
-
     def client(self, service: str) -> Any:
         return self._clients[service]
 
     def _backends(self) -> dict[str, Any]:
-        from moto.awslambda.models import lambda_backends
-        from moto.cloudwatch.models import cloudwatch_backends
-        from moto.dynamodb.models import dynamodb_backends
-        from moto.kinesis.models import kinesis_backends
-
-        acct, region = self.account_id, self.region
-        return {
-            "cloudwatch": cloudwatch_backends[acct][region],
-            "kinesis": kinesis_backends[acct][region],
-            "dynamodb": dynamodb_backends[acct][region],
-            "lambda": lambda_backends[acct][region],
-        }
+        return emulator.backends(self.account_id, self.region)
 
     def _patch_backends(self) -> None:
-        import moto
-
-        if not moto.__version__.startswith(TESTED_MOTO):
-            log.warning(
-                "the demo world is tested on moto %s.x, found %s", TESTED_MOTO, moto.__version__
-            )
+        emulator.check_moto_version()
         b = self._backends()
         if b["kinesis"].streams.keys() & set(self.stream_names):
             raise RuntimeError(
@@ -242,14 +190,7 @@ class DemoWorld:
         # Leave nothing behind for a later world in the same process.
         if not self._owns_backends:
             return
-        iam = self.client("iam")
-        for spec in self.specs:
-            for c in spec.consumers:
-                if c.kind == "lambda":
-                    try:
-                        iam.delete_role(RoleName=_role_name(c.name, self.region))
-                    except Exception:
-                        log.debug("delete_role failed", exc_info=True)
+        resources.delete_roles(self._clients, self.specs, self.region)
         if self.account_id:
             backends = self._backends()
             gone: list[Any] = list(backends["cloudwatch"].metric_data)
@@ -260,77 +201,6 @@ class DemoWorld:
                 backend.reset()
             moto_patches.forget(gone)
             moto_patches.forget_replaced_items()
-
-    # -- building the fleet ------------------------------------------------------------
-
-    def _build_fleet(self) -> None:
-        k = self.client("kinesis")
-        for spec in self.specs:
-            if spec.on_demand:
-                k.create_stream(StreamName=spec.name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
-            else:
-                k.create_stream(StreamName=spec.name, ShardCount=spec.shards)
-            k.add_tags_to_stream(
-                StreamName=spec.name, Tags={"team": spec.team, "env": "demo", "kmon-demo": "true"}
-            )
-            if spec.retention_hours > 24:
-                k.increase_stream_retention_period(
-                    StreamName=spec.name, RetentionPeriodHours=spec.retention_hours
-                )
-            if spec.enhanced_monitoring:
-                k.enable_enhanced_monitoring(
-                    StreamName=spec.name, ShardLevelMetrics=list(SHARD_LEVEL_METRICS)
-                )
-            arn = k.describe_stream_summary(StreamName=spec.name)["StreamDescriptionSummary"][
-                "StreamARN"
-            ]
-            sio = StreamIO(k, spec.name)
-            sio.refresh_shards()
-            self._io[spec.name] = sio
-            for c in spec.consumers:
-                if c.kind == "efo":
-                    k.register_stream_consumer(StreamARN=arn, ConsumerName=c.name)
-                elif c.kind == "kcl":
-                    rng = random.Random(f"{self.seed}/{c.name}/leases")
-                    table = LeaseTable(self.client("dynamodb"), c.name, c.workers, rng)
-                    table.create()
-                    for sid in sio.open:
-                        table.add(sid, sio.hash_ranges[sid], sio.parents[sid])
-                    self._leases[spec.name] = table
-                elif c.kind == "lambda":
-                    self._create_lambda(c.name, arn)
-
-    def _create_lambda(self, name: str, stream_arn: str) -> None:
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role = self.client("iam").create_role(
-            RoleName=_role_name(name, self.region), AssumeRolePolicyDocument=json.dumps(policy)
-        )["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as z:
-            z.writestr("handler.py", "def handler(event, context):\n    return None\n")
-        lam = self.client("lambda")
-        lam.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler="handler.handler",
-            Code={"ZipFile": code.getvalue()},
-        )
-        lam.create_event_source_mapping(
-            EventSourceArn=stream_arn,
-            FunctionName=name,
-            StartingPosition="LATEST",
-            BatchSize=1000,
-        )
 
     # -- time --------------------------------------------------------------------------
 
@@ -511,26 +381,3 @@ class DemoWorld:
 
     def history_start(self) -> datetime:
         return self.published_until - timedelta(minutes=self.history_minutes)
-
-
-def _server_class() -> type:
-    from moto.server import ThreadedMotoServer
-
-    class Server(ThreadedMotoServer):
-        """moto's ThreadedMotoServer waits forever if the port cannot be bound; report it."""
-
-        error: BaseException | None = None
-
-        def _server_entry(self) -> None:
-            try:
-                super()._server_entry()
-            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
-                self.error = exc
-                self._server_ready_event.set()
-
-    return Server
-
-
-def _role_name(function: str, region: str) -> str:
-    # IAM is global to the account: one role per region keeps worlds in other regions apart.
-    return f"{function}-{region}-role"
