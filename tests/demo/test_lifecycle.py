@@ -199,3 +199,46 @@ def test_records_expire_after_the_retention_period() -> None:
         assert after == cutoff.strftime("%Y-%m-%dT%H:%MZ")
         # Nothing more is old enough at the same time.
         assert world.expire_records(cutoff.timestamp() + 24 * 3600) == 0
+
+
+def _fingerprint(world: DemoWorld) -> tuple[list[Any], list[str]]:
+    end = world.published_until
+    queries = [
+        {
+            "Id": f"q{n}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Kinesis",
+                    "MetricName": "IncomingRecords",
+                    "Dimensions": [{"Name": "StreamName", "Value": stream}],
+                },
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for n, stream in enumerate(world.stream_names)
+    ]
+    results = _cloudwatch(world).get_metric_data(
+        MetricDataQueries=queries, StartTime=end - timedelta(minutes=5), EndTime=end
+    )["MetricDataResults"]
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=world.endpoint,
+        region_name=world.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    items = dynamodb.scan(TableName="order-enricher")["Items"]
+    owners = sorted(f"{i['leaseKey']['S']}={i['leaseOwner']['S']}" for i in items)
+    return [r["Values"] for r in results], owners
+
+
+def test_a_seed_reproduces_the_world() -> None:
+    prints = []
+    for seed, region in ((11, "us-west-1"), (11, "us-east-2"), (12, "us-west-1")):
+        with DemoWorld(
+            seed=seed, region=region, history_minutes=5, run_thread=False, clock=lambda: T0
+        ) as world:
+            prints.append(_fingerprint(world))
+    assert prints[0] == prints[1]
+    assert prints[0][0] != prints[2][0] and prints[0][1] != prints[2][1]
