@@ -14,7 +14,9 @@ from kmon.collector import errors, kinesis
 from kmon.collector.budget import Accounting, ApiBudget
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.clients import AwsClients, build_clients
+from kmon.collector.detail import DetailFetcher
 from kmon.collector.metrics import MetricStore, stream_queries
+from kmon.model.detail import StreamDetail
 from kmon.model.health import Health, Thresholds
 from kmon.model.overview import StreamFacts, stream_state
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
@@ -43,6 +45,7 @@ class _Source:
 class _StreamInfo:
     description: kinesis.StreamDescription
     efo_consumers: int | None
+    efo_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,6 +86,8 @@ class Collector:
         self._poll_lock = threading.Lock()
         self._pending = 0
         self._last_exc: BaseException | None = None
+        self.detail = DetailFetcher()
+        self._detail_value: StreamDetail | None = None
 
     # -- public ---------------------------------------------------------------------------
 
@@ -106,6 +111,12 @@ class Collector:
                 log.exception("poll failed")
                 self._fail("streams", exc)
             return self._snapshot()
+
+    def set_focus(self, stream: str | None, window_sec: int = 3600) -> None:
+        """The stream on screen (None: the overview). Only it fetches detail metrics."""
+        self.detail.set_focus(stream, window_sec)
+        if stream is None:
+            self._detail_value = None
 
     def fatal_error(self) -> str | None:
         """The error that kept the stream list from loading at all, if any."""
@@ -145,6 +156,7 @@ class Collector:
         self._describe_due(clients, complete)
         self._refresh_limits(clients)
         self._fetch_metrics(clients, names)
+        self._fetch_detail(clients)
 
     def _gate(self, api: str) -> None:
         if not self.budget.acquire(api, max_wait=5.0):
@@ -222,16 +234,19 @@ class Collector:
                 ) from exc
             raise
         efo = desc.consumer_count
+        names: tuple[str, ...] = ()
         arn = desc.arn or listed.arn
         if arn:
             try:
-                efo = len(kinesis.list_consumers(clients.kinesis, arn, self._gate))
+                consumers = kinesis.list_consumers(clients.kinesis, arn, self._gate)
             except Exception as exc:
                 # Consumer counts are a detail: keep the description, note the problem.
                 self._fail(f"consumers:{listed.name}", exc, "ListStreamConsumers")
             else:
                 self._sources.pop(f"consumers:{listed.name}", None)
-        return _StreamInfo(description=desc, efo_consumers=efo)
+                names = tuple(sorted(c["ConsumerName"] for c in consumers))
+                efo = len(names)
+        return _StreamInfo(description=desc, efo_consumers=efo, efo_names=names)
 
     def _refresh_limits(self, clients: AwsClients) -> None:
         value = self._call(
@@ -254,6 +269,40 @@ class Collector:
             "GetMetricData",
             lambda: self.metrics.fetch(clients.cloudwatch, stream_queries(names), now, self._gate),
         )
+
+    def _fetch_detail(self, clients: AwsClients) -> None:
+        focus = self.detail.focus
+        if focus is None:
+            return
+        info = self._info.get(focus[0])
+        if info is None:
+            listed = next((s for s in self._listed if s.name == focus[0]), None)
+            if listed is None:
+                self._detail_value = None
+                return
+            info = self._call(
+                f"describe:{listed.name}",
+                "DescribeStreamSummary",
+                lambda: self._fresh.get(listed.name, lambda: self._describe(clients, listed)),
+            )
+            if info is None:
+                return
+            self._info[listed.name] = info
+        now = int(self._clock().timestamp())
+        detail = self._call(
+            "detail",
+            "GetMetricData",
+            lambda: self.detail.fetch(
+                clients,
+                info.description,
+                info.efo_names,
+                now,
+                self._gate,
+                self.options.thresholds,
+            ),
+        )
+        if detail is not None:
+            self._detail_value = detail
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -320,11 +369,19 @@ class Collector:
             sources=sources,
             api=api,
             pending=self._pending,
+            detail=self._current_detail(),
         )
+
+    def _current_detail(self) -> StreamDetail | None:
+        focus = self.detail.focus
+        d = self._detail_value
+        if focus is None or d is None or d.name != focus[0]:
+            return None
+        return d
 
 
 # The header shows the first error: the one that explains the most goes first.
-_SOURCE_PRIORITY = {"streams": 0, "account": 1, "metrics": 2, "limits": 3}
+_SOURCE_PRIORITY = {"streams": 0, "account": 1, "metrics": 2, "detail": 3, "limits": 4}
 
 
 def _source_order(item: tuple[str, _Source]) -> tuple[int, str]:

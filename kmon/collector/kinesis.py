@@ -27,6 +27,7 @@ class StreamDescription:
     encryption: str
     shard_level_metrics: tuple[str, ...]
     consumer_count: int | None
+    max_record_kib: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def describe_stream(client, name: str, gate: Gate = _noop) -> StreamDescription:
         encryption=d.get("EncryptionType") or "NONE",
         shard_level_metrics=tuple(sorted(set(metrics))),
         consumer_count=d.get("ConsumerCount"),
+        max_record_kib=d.get("MaxRecordSizeInKiB"),
     )
 
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from kmon.model.detail import StreamDetail
 from kmon.model.health import Health
 from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS
 
@@ -116,6 +117,11 @@ class FleetSnapshot:
     api: ApiUsage
     # Work the collector deferred to later polls (stream descriptions not fetched yet).
     pending: int = 0
+    # The stream on the detail screen, when one is shown.
+    detail: StreamDetail | None = None
+
+    def stream(self, name: str) -> StreamState | None:
+        return next((s for s in self.streams if s.name == name), None)
 
     @property
     def errors(self) -> tuple[ErrorInfo, ...]:

@@ -1,0 +1,241 @@
+"""Detail metrics for the one stream on screen: only it pays for them, only while shown."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from kmon.collector import kinesis
+from kmon.collector.cache import SingleFlightCache
+from kmon.collector.metrics import MetricQuery, MetricSpec, MetricStore, align, stream_queries
+from kmon.model import limits
+from kmon.model.detail import (
+    WINDOWS_SEC,
+    ConsumerRow,
+    ShardRow,
+    StreamDetail,
+    hash_share_pct,
+    period_for,
+    slope_per_min,
+    time_to_reach,
+)
+from kmon.model.health import Thresholds
+from kmon.model.series import Series
+
+Gate = Callable[[str], None]
+
+DETAIL_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("incoming_bytes", "IncomingBytes", "Sum"),
+    MetricSpec("incoming_records", "IncomingRecords", "Sum"),
+    MetricSpec("outgoing_bytes", "GetRecords.Bytes", "Sum"),
+    MetricSpec("outgoing_records", "GetRecords.Records", "Sum"),
+    MetricSpec("iterator_age_ms", "GetRecords.IteratorAgeMilliseconds", "Maximum"),
+    MetricSpec("write_throttled", "WriteProvisionedThroughputExceeded", "Sum"),
+    MetricSpec("read_throttled", "ReadProvisionedThroughputExceeded", "Sum"),
+    MetricSpec("put_throttled_records", "PutRecords.ThrottledRecords", "Sum"),
+    MetricSpec("put_failed_records", "PutRecords.FailedRecords", "Sum"),
+)
+
+# Shard-level metrics exist only with enhanced monitoring; the shard table needs the newest
+# minutes, not the whole window.
+SHARD_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("incoming_bytes", "IncomingBytes", "Sum"),
+    MetricSpec("incoming_records", "IncomingRecords", "Sum"),
+    MetricSpec("outgoing_bytes", "OutgoingBytes", "Sum"),
+    MetricSpec("iterator_age_ms", "IteratorAgeMilliseconds", "Maximum"),
+    MetricSpec("write_throttled", "WriteProvisionedThroughputExceeded", "Sum"),
+    MetricSpec("read_throttled", "ReadProvisionedThroughputExceeded", "Sum"),
+)
+SHARD_HISTORY_SEC = 15 * 60
+MAX_SHARDS_WITH_METRICS = 80  # 80 shards x 6 metrics stays within one 500-query call
+LAG_TREND_POINTS = 10
+
+
+class DetailFetcher:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._focus: tuple[str, int] | None = None
+        self._stores: dict[int, MetricStore] = {}
+        self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
+        self._shards = SingleFlightCache(ttl=60.0)
+
+    @property
+    def focus(self) -> tuple[str, int] | None:
+        return self._focus
+
+    def set_focus(self, stream: str | None, window_sec: int = WINDOWS_SEC[1]) -> None:
+        """Show ``stream`` over ``window_sec``; None stops fetching detail metrics."""
+        with self._lock:
+            previous = self._focus
+            self._focus = None if stream is None else (stream, window_sec)
+            if previous is None or stream is None or previous[0] != stream:
+                # A different stream: drop what was fetched for the last one.
+                self._stores.clear()
+                self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
+                self._shards.invalidate()
+
+    def _store(self, period: int) -> MetricStore:
+        store = self._stores.get(period)
+        if store is None:
+            history = 3 * 3600 if period == 60 else max(WINDOWS_SEC)
+            store = self._stores[period] = MetricStore(history_sec=history, period=period)
+        return store
+
+    def fetch(
+        self,
+        clients,
+        description: kinesis.StreamDescription,
+        efo_names: tuple[str, ...],
+        now: int,
+        gate: Gate,
+        thresholds: Thresholds,
+    ) -> StreamDetail | None:
+        with self._lock:
+            focus = self._focus
+        if focus is None or focus[0] != description.name:
+            return None
+        name, window = focus
+        period = period_for(window)
+        store = self._store(period)
+        queries = stream_queries([name], DETAIL_METRICS) + [
+            MetricQuery(
+                ("efo", c),
+                "AWS/Kinesis",
+                "SubscribeToShardEvent.MillisBehindLatest",
+                (("StreamName", name), ("ConsumerName", c)),
+                "Maximum",
+            )
+            for c in efo_names
+        ]
+        store.fetch(clients.cloudwatch, queries, now, gate)
+
+        shards = self._shards.get(name, lambda: kinesis.list_shards(clients.kinesis, name, gate))
+        enhanced = bool(description.shard_level_metrics)
+        open_ids = [s["ShardId"] for s in shards if _is_open(s)]
+        if enhanced and open_ids:
+            self._shard_store.fetch(
+                clients.cloudwatch,
+                [
+                    MetricQuery(
+                        ("shard", sid, spec.key),
+                        spec.namespace,
+                        spec.name,
+                        (("StreamName", name), ("ShardId", sid)),
+                        spec.stat,
+                    )
+                    for sid in open_ids[:MAX_SHARDS_WITH_METRICS]
+                    for spec in SHARD_METRICS
+                ],
+                now,
+                gate,
+            )
+        since = align(now, period) - window
+        series = {
+            spec.key: tuple(store.stream_series(name, spec.key).points(since))
+            for spec in DETAIL_METRICS
+        }
+        return StreamDetail(
+            name=name,
+            window_sec=window,
+            period=period,
+            encryption=description.encryption,
+            shard_level_metrics=description.shard_level_metrics,
+            max_record_kib=description.max_record_kib,
+            closed_shards=sum(1 for s in shards if not _is_open(s)),
+            series=series,
+            shards=tuple(self._shard_rows(shards, enhanced, now)),
+            consumers=tuple(
+                self._consumer_rows(store, name, efo_names, since, description, thresholds)
+            ),
+        )
+
+    def _shard_rows(self, shards: list[dict], enhanced: bool, now: int) -> list[ShardRow]:
+        rows = []
+        newest = now - 5 * 60
+        for s in shards:
+            sid = s["ShardId"]
+            rng = s.get("HashKeyRange") or {}
+            values: dict[str, float | None] = {}
+            if enhanced and _is_open(s):
+                for spec in SHARD_METRICS:
+                    p = self._shard_store.series(("shard", sid, spec.key)).latest(newest)
+                    values[spec.key] = None if p is None else p[1]
+            per_sec = lambda v: None if v is None else v / 60  # noqa: E731
+            rows.append(
+                ShardRow(
+                    shard_id=sid,
+                    is_open=_is_open(s),
+                    parent=s.get("ParentShardId"),
+                    adjacent_parent=s.get("AdjacentParentShardId"),
+                    hash_share_pct=hash_share_pct(
+                        rng.get("StartingHashKey", 0), rng.get("EndingHashKey", -1)
+                    ),
+                    incoming_bytes_per_sec=per_sec(values.get("incoming_bytes")),
+                    incoming_records_per_sec=per_sec(values.get("incoming_records")),
+                    outgoing_bytes_per_sec=per_sec(values.get("outgoing_bytes")),
+                    iterator_age_ms=values.get("iterator_age_ms"),
+                    write_throttled=values.get("write_throttled"),
+                    read_throttled=values.get("read_throttled"),
+                )
+            )
+        return rows
+
+    def _consumer_rows(
+        self,
+        store: MetricStore,
+        name: str,
+        efo_names: tuple[str, ...],
+        since: int,
+        description: kinesis.StreamDescription,
+        thresholds: Thresholds,
+    ) -> list[ConsumerRow]:
+        retention_ms = description.retention_hours * limits.HOUR * 1000
+        rows = [
+            _lag_row("efo", c, store.series(("efo", c)), since, retention_ms, thresholds)
+            for c in efo_names
+        ]
+        rows.append(
+            _lag_row(
+                "shared",
+                "shared-throughput readers",
+                store.stream_series(name, "iterator_age_ms"),
+                since,
+                retention_ms,
+                thresholds,
+            )
+        )
+        return rows
+
+
+def _is_open(shard: dict) -> bool:
+    return "EndingSequenceNumber" not in (shard.get("SequenceNumberRange") or {})
+
+
+def _lag_row(
+    kind: str, name: str, series: Series, since: int, retention_ms: float, t: Thresholds
+) -> ConsumerRow:
+    history = tuple(series.points(since))
+    if not history:
+        return ConsumerRow(kind, name, None, "unknown", history=history)
+    lag = history[-1][1]
+    slope = slope_per_min(history[-LAG_TREND_POINTS:])
+    risk = retention_ms * t.retention_crit_fraction
+    if lag >= risk:
+        status = "err"
+    elif lag >= t.iterator_age_warn_ms or (slope is not None and slope > 1000):
+        status = "warn"
+    else:
+        status = "ok"
+    catch_up = None
+    if slope is not None and slope < 0 and lag > 0:
+        catch_up = lag / -slope * 60
+    return ConsumerRow(
+        kind,
+        name,
+        lag,
+        status,
+        trend_ms_per_min=slope,
+        catch_up_sec=catch_up,
+        data_loss_sec=time_to_reach(lag, retention_ms, slope),
+        history=history,
+    )
