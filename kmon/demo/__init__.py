@@ -2,6 +2,21 @@
 
 `kmon demo` starts one and points the dashboard at its endpoint. Importing this package does
 not import moto; `demo_available()` says whether it can be.
+
+The fleet (us-east-1), one story per stream:
+
+    orders-events      provisioned, 4 shards, daily-shaped traffic, healthy (KCL order-enricher)
+    clickstream        on-demand, high volume with bursts, inside its adaptive capacity
+    payments-ledger    hot partition key: one shard at 1,000 records/s, writes throttled;
+                       enhanced (shard-level) monitoring shows which shard
+    inventory-updates  KCL inventory-projector falling behind: iterator age ~1 h and growing
+    telemetry-fanout   3 EFO consumers, 2 polling consumers + a Lambda mapping over
+                       5 GetRecords/s per shard: reads throttled
+    user-profiles      split a few minutes in: closed parents, open children, child leases
+    audit-trail        quiet, 7-day retention
+
+Three hours of 1-minute history are backfilled at start; then each completed minute is
+published. See world.py for the lifecycle and traffic.py for the model.
 """
 
 from __future__ import annotations
