@@ -29,6 +29,7 @@ examples:
   kmon                                 dashboard, default credentials and region
   kmon --profile prod --region eu-west-1
   kmon --stream orders --stream payments --refresh 30
+  kmon --wall --cycle 20               an ops wall screen
   kmon snapshot | jq '.streams[] | select(.health != "ok")'
   kmon demo                            try it without AWS
   kmon --endpoint-url http://127.0.0.1:4566   an emulator (LocalStack, moto)
@@ -38,7 +39,17 @@ settings: command line > KMON_* environment > ~/.config/kmon/config.toml > defau
 keys in the dashboard: ? shows them all.
 """
 
-SETTING_KEYS = ("profile", "region", "endpoint_url", "refresh", "streams", "debug", "log")
+SETTING_KEYS = (
+    "profile",
+    "region",
+    "endpoint_url",
+    "refresh",
+    "streams",
+    "debug",
+    "log",
+    "wall",
+    "cycle",
+)
 
 
 def refresh_seconds(text: str) -> float:
@@ -48,6 +59,16 @@ def refresh_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if value < MIN_REFRESH:
         raise argparse.ArgumentTypeError(f"must be at least {MIN_REFRESH:g} seconds, got {text}")
+    return value
+
+
+def cycle_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {text}")
     return value
 
 
@@ -89,6 +110,20 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
         type=refresh_seconds,
         help=f"seconds between polls (default 60, minimum {MIN_REFRESH:g}); "
         "CloudWatch data is per minute",
+        **d,
+    )
+    wall = p.add_argument_group("wall screen")
+    wall.add_argument(
+        "--wall",
+        action="store_true",
+        help="start in wall mode: big numbers, cycling through streams worst first",
+        **d,
+    )
+    wall.add_argument(
+        "--cycle",
+        metavar="SECONDS",
+        type=cycle_seconds,
+        help="seconds per stream in wall mode (default 15)",
         **d,
     )
     out = p.add_argument_group("diagnostics")
@@ -152,8 +187,9 @@ def setup_logging(settings: Settings, to_stderr: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cli = {k: getattr(args, k) for k in SETTING_KEYS if getattr(args, k, None) is not None}
-    if not cli.get("debug"):
-        cli.pop("debug", None)
+    for flag in ("debug", "wall"):
+        if not cli.get(flag):
+            cli.pop(flag, None)
     try:
         settings = load_settings(cli)
     except ConfigError as exc:
@@ -213,7 +249,15 @@ def run_dashboard(settings: Settings, emulator: bool = False) -> int:
         "endpoint": settings.endpoint_url,
         "profile": settings.profile,
     }
-    app = KmonApp(collector.poll, refresh_sec=settings.refresh, context=context)
+    app = KmonApp(
+        collector.poll,
+        focus=collector.set_focus,
+        refresh_sec=settings.refresh,
+        context=context,
+        thresholds=settings.thresholds,
+        wall=settings.wall,
+        cycle_sec=settings.cycle,
+    )
     app.run()
     return app.return_code or 0
 

@@ -31,6 +31,8 @@ class Settings:
     streams: tuple[str, ...] = ()
     debug: bool = False
     log: str | None = None
+    wall: bool = False
+    cycle: float = 15.0
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -59,7 +61,17 @@ def _from_file(path: Path) -> dict:
             data = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    known = {"profile", "region", "endpoint_url", "refresh", "streams", "log", "thresholds"}
+    known = {
+        "profile",
+        "region",
+        "endpoint_url",
+        "refresh",
+        "streams",
+        "log",
+        "wall",
+        "cycle",
+        "thresholds",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(

@@ -10,11 +10,15 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from kmon.model.health import Thresholds
 from kmon.model.snapshot import FleetSnapshot
+from kmon.ui.commands import StreamCommands
 from kmon.ui.messages import SnapshotReady
+from kmon.ui.screens.base import KmonScreen
 from kmon.ui.screens.help import HelpScreen
 from kmon.ui.screens.overview import OverviewScreen
-from kmon.ui.widgets.header import HeaderBar
+from kmon.ui.screens.stream import StreamScreen
+from kmon.ui.screens.wall import WallScreen
 
 log = logging.getLogger(__name__)
 
@@ -30,33 +34,49 @@ def utcnow() -> datetime:
 class KmonApp(App):
     TITLE = "kmon"
     CSS_PATH = "app.tcss"
+    COMMANDS = {StreamCommands}
+    COMMAND_PALETTE_BINDING = "colon"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("r", "refresh", "Refresh"),
         Binding("p", "toggle_pause", "Pause"),
+        Binding("w", "toggle_wall", "Wall"),
     ]
 
     def __init__(
         self,
         poll: Callable[[], FleetSnapshot] | None,
         *,
+        focus: Callable[[str | None, int], None] | None = None,
         refresh_sec: float = 60.0,
         context: dict | None = None,
         clock: Callable[[], datetime] = utcnow,
+        thresholds: Thresholds = Thresholds(),
+        wall: bool = False,
+        cycle_sec: float = 15.0,
     ) -> None:
-        """``poll`` is the collector's poll; None runs no poller (tests post snapshots)."""
+        """``poll`` is the collector's poll and ``focus`` tells it which stream is on screen;
+        with ``poll`` None no poller runs (tests post snapshots themselves)."""
         super().__init__()
         self._poll = poll
+        self._focus = focus
         self.refresh_sec = refresh_sec
+        self.context = context or {}
         self.clock = clock
+        self.thresholds = thresholds
+        self.start_in_wall = wall
+        self.cycle_sec = cycle_sec
         self.paused = False
         self.polling = False
+        self._repoll = False
         self.snapshot: FleetSnapshot | None = None
-        self.header_bar = HeaderBar(clock, refresh_sec, context or {})
 
     def on_mount(self) -> None:
-        self.push_screen(OverviewScreen(self.header_bar))
+        self.push_screen(OverviewScreen())
+        if self.start_in_wall:
+            self.push_screen(WallScreen(self.cycle_sec))
         if self._poll is not None:
             self.set_interval(self.refresh_sec, self.request_poll)
             self.call_after_refresh(self.request_poll)
@@ -71,6 +91,11 @@ class KmonApp(App):
         self.run_worker(self._poll_in_thread, thread=True, exit_on_error=False, group="poll")
         return True
 
+    def _poll_soon(self) -> None:
+        """Poll now, or right after the running poll: the user just asked for new data."""
+        if not self.request_poll() and self.polling:
+            self._repoll = True
+
     def _poll_in_thread(self) -> None:
         snapshot = self._poll()
         self.post_message(SnapshotReady(snapshot))
@@ -82,25 +107,42 @@ class KmonApp(App):
             self.polling = False
             log.error("poll worker failed", exc_info=event.worker.error)
             self.notify(f"poll failed: {event.worker.error}", severity="error", timeout=5)
-        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
-            self.polling = False
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.polling = False
         self.snapshot = message.snapshot
         screen = self.screen
-        with self.batch_update():
-            if isinstance(screen, OverviewScreen):
+        if isinstance(screen, KmonScreen):
+            with self.batch_update():
                 screen.show(message.snapshot)
-            else:
-                self.header_bar.show(message.snapshot)
-        if message.snapshot.pending and self._poll is not None:
+        if self._repoll:
+            self._repoll = False
+            self.request_poll()
+        elif message.snapshot.pending and self._poll is not None:
             self.set_timer(FOLLOW_UP_SEC, self.request_poll)
 
-    def on_screen_resume(self) -> None:
-        # A screen shown again renders the newest snapshot it missed while hidden.
-        if self.snapshot is not None and isinstance(self.screen, OverviewScreen):
-            self.screen.show(self.snapshot)
+    # -- navigation -----------------------------------------------------------------------
+
+    def focus_stream(self, stream: str | None, window_sec: int = 3600) -> None:
+        if self._focus is not None:
+            self._focus(stream, window_sec)
+        if stream is not None:
+            self._poll_soon()
+
+    def open_stream(self, name: str) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, OverviewScreen):
+            self.pop_screen()
+        if isinstance(self.screen, StreamScreen):
+            if self.screen.stream_name == name:
+                return
+            self.pop_screen()
+        screen = StreamScreen(name)
+        self.push_screen(screen)
+        self.focus_stream(name, screen.window_sec)
+
+    def close_stream(self) -> None:
+        self.focus_stream(None)
+        self.pop_screen()
 
     # -- actions --------------------------------------------------------------------------
 
@@ -112,9 +154,18 @@ class KmonApp(App):
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
-        self.header_bar.set_paused(self.paused)
+        if isinstance(self.screen, KmonScreen):
+            self.screen.header.refresh_now()
         if not self.paused:
             self.request_poll()
+
+    def action_toggle_wall(self) -> None:
+        if isinstance(self.screen, WallScreen):
+            self.pop_screen()
+        else:
+            self.push_screen(WallScreen(self.cycle_sec))
+            if self.snapshot is not None:
+                self.call_after_refresh(self.screen.show, self.snapshot)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

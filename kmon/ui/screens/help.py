@@ -10,7 +10,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-NAVIGATION = {"cursor_down", "cursor_up", "filter", "clear_filter"}
+NAVIGATION = {
+    "cursor_down",
+    "cursor_up",
+    "filter",
+    "clear_filter",
+    "open_stream",
+    "back",
+    "shards",
+    "command_palette",
+    "app.focus_next",
+    "app.focus_previous",
+    "app.pop_screen",
+    "next_stream",
+}
 GENERAL = {"quit", "help", "refresh", "toggle_pause", "dismiss"}
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from kmon.model.snapshot import FleetSnapshot
-from kmon.ui.widgets.header import HeaderBar
+from kmon.ui.screens.base import KmonScreen
 from kmon.ui.widgets.streams_table import COLUMNS, StreamsTable
 from kmon.ui.widgets.usage import UsageBar
 
@@ -19,22 +18,18 @@ SORT_BINDINGS = [
 ]
 
 
-class OverviewScreen(Screen):
+class OverviewScreen(KmonScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("enter", "open_stream", "Open stream"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         *SORT_BINDINGS,
     ]
 
-    def __init__(self, header: HeaderBar) -> None:
-        super().__init__()
-        self.header = header
-        self._snapshot: FleetSnapshot | None = None
-
     def compose(self) -> ComposeResult:
-        yield self.header
+        yield self.make_header()
         yield Input(
             placeholder="filter streams by name (Enter: back to table, Esc: clear)", id="filter"
         )
@@ -55,7 +50,6 @@ class OverviewScreen(Screen):
         self.table.focus()
 
     def show(self, snapshot: FleetSnapshot) -> None:
-        self._snapshot = snapshot
         self.header.show(snapshot)
         self.table.show(snapshot.streams)
         self.query_one(UsageBar).show(snapshot.api)
@@ -72,6 +66,15 @@ class OverviewScreen(Screen):
         self.filter_input.display = False
         self.table.set_filter("")
         self.table.focus()
+
+    def action_open_stream(self) -> None:
+        name = self.table.selected_stream
+        if name is not None:
+            self.app.open_stream(name)
+
+    @on(DataTable.RowSelected, "#streams")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        self.app.open_stream(str(event.row_key.value))
 
     def action_cursor_down(self) -> None:
         self.table.action_cursor_down()

@@ -23,7 +23,6 @@ class HeaderBar(Static):
         self._refresh_sec = refresh_sec
         self._where = context
         self._snapshot: FleetSnapshot | None = None
-        self.paused = False
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -33,8 +32,11 @@ class HeaderBar(Static):
         self._snapshot = snapshot
         self._tick()
 
-    def set_paused(self, paused: bool) -> None:
-        self.paused = paused
+    @property
+    def paused(self) -> bool:
+        return bool(getattr(self.app, "paused", False))
+
+    def refresh_now(self) -> None:
         self._tick()
 
     def is_stale(self) -> bool:

@@ -1,0 +1,712 @@
+"""Every consumer of a stream and how far behind it is: enhanced fan-out consumers, KCL
+applications (from their DynamoDB lease tables), Lambda event source mappings, and everyone
+else who polls with GetRecords (seen only in the stream's iterator age).
+
+One ``poll()`` per refresh: control-plane lists come from TTL caches, each lease table is
+scanned once, and every consumer lag metric of every stream is asked for in one GetMetricData
+call per 500 queries (its own MetricStore, so each minute is fetched once). A missing
+permission turns off that kind of consumer with a note; nothing raises out of ``poll()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kmon.collector import errors, kinesis
+from kmon.collector.cache import SingleFlightCache
+from kmon.collector.metrics import MetricQuery, MetricStore, align
+from kmon.model.health import Thresholds
+from kmon.model.lag import (
+    LEASE_DURATION_SEC,
+    WINDOW_SEC,
+    ConsumerLag,
+    Lease,
+    LeaseWatch,
+    Point,
+    from_verdict,
+    in_window,
+    judge_kcl,
+    judge_lag,
+    sort_consumers,
+)
+from kmon.model.series import Series
+
+log = logging.getLogger(__name__)
+
+Gate = Callable[[str], None]
+
+# Lease tables rarely appear, and a table's stream never changes.
+TABLES_TTL = 1800.0
+# Registered consumers and Lambda mappings change by deploys; a disabled mapping should show
+# within a couple of refreshes.
+EFO_TTL = 600.0
+LAMBDA_TTL = 120.0
+SHARDS_TTL = 600.0
+# After AccessDenied, a kind of consumer is left alone this long before trying again.
+DENIED_RETRY_SEC = 1800.0
+PROBE_EVERY_SEC = 60.0
+LAG_HISTORY_SEC = 3600
+
+SHARED_NAME = "shared-throughput readers"
+LAMBDA_OK_RESULTS = frozenset({"OK", "No records processed"})
+
+# The permission each call needs, for AccessDenied notes.
+PERMISSIONS = {
+    "ListTables": "dynamodb:ListTables",
+    "DescribeTable": "dynamodb:DescribeTable",
+    "Scan": "dynamodb:Scan",
+    "ListEventSourceMappings": "lambda:ListEventSourceMappings",
+    "ListStreamConsumers": "kinesis:ListStreamConsumers",
+    "ListShards": "kinesis:ListShards",
+    "GetShardIterator": "kinesis:GetShardIterator",
+    "GetRecords": "kinesis:GetRecords",
+    "GetMetricData": "cloudwatch:GetMetricData",
+}
+
+
+@dataclass(frozen=True)
+class StreamRef:
+    name: str
+    arn: str | None
+    retention_hours: int | None = None
+
+
+@dataclass(frozen=True)
+class ConsumersResult:
+    by_stream: dict[str, tuple[ConsumerLag, ...]]
+    # source -> one readable line; sources are "lag:efo:<stream>", "lag:kcl", "lag:kcl:<table>",
+    # "lag:lambda", "lag:lambda:<stream>", "lag:probe", "lag:metrics", "lag".
+    errors: dict[str, str] = field(default_factory=dict)
+    # Lease tables found that belong to none of the streams polled.
+    unmatched_tables: tuple[str, ...] = ()
+
+
+class Denied(errors.KmonError):
+    """AccessDenied, worded with the permission that is missing."""
+
+
+def _problem(exc: BaseException, api: str) -> str:
+    if errors.is_access_denied(exc):
+        return f"no permission: {PERMISSIONS.get(api, api)}"
+    return errors.describe(exc, api)
+
+
+# -- lease rows ---------------------------------------------------------------------------------
+
+
+def _text(av: object) -> str | None:
+    """A DynamoDB attribute value as text, whatever its type; None when absent or odd."""
+    if not isinstance(av, Mapping):
+        return None
+    for kind in ("S", "N"):
+        value = av.get(kind)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _int(av: object) -> int | None:
+    text = _text(av)
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _strings(av: object) -> tuple[str, ...]:
+    if not isinstance(av, Mapping):
+        return ()
+    ss = av.get("SS")
+    if isinstance(ss, list):
+        return tuple(sorted(str(s) for s in ss))
+    text = _text(av)
+    return (text,) if text else ()
+
+
+def split_lease_key(key: str) -> tuple[str | None, str]:
+    """(stream, shard id): multi-stream keys are ``account:stream:epoch:shardId``."""
+    parts = key.split(":")
+    if len(parts) == 4 and all(parts):
+        return parts[1], parts[3]
+    return None, key
+
+
+def parse_lease(item: Mapping) -> Lease | None:
+    """A lease from a scanned row, or None for rows that are not leases (KCL 3 keeps others)."""
+    entity = _text(item.get("entityType"))
+    if entity is not None and entity.upper() != "LEASE":
+        return None
+    key = _text(item.get("leaseKey"))
+    if not key:
+        return None
+    stream, shard = split_lease_key(key)
+    return Lease(
+        key=key,
+        shard_id=shard,
+        owner=_text(item.get("leaseOwner")) or None,
+        checkpoint=_text(item.get("checkpoint")),
+        lease_counter=_int(item.get("leaseCounter")),
+        owner_switches=_int(item.get("ownerSwitchesSinceCheckpoint")),
+        parents=_strings(item.get("parentShardId")),
+        stream=stream,
+    )
+
+
+def is_lease_table(table: Mapping) -> bool:
+    return list(table.get("KeySchema") or ()) == [{"AttributeName": "leaseKey", "KeyType": "HASH"}]
+
+
+# -- the collector ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Kcl:
+    table: str
+    stream: str
+    leases: list[Lease]
+    note: str | None = None
+
+
+class ConsumerCollector:
+    def __init__(
+        self,
+        kinesis_client,
+        cloudwatch,
+        dynamodb,
+        lambda_client,
+        *,
+        gate: Gate,
+        monotonic: Callable[[], float] = time.monotonic,
+        kcl_tables: Mapping[str, str] | None = None,
+        probe_lag: bool = False,
+        thresholds: Thresholds = Thresholds(),
+        lease_duration_sec: float = LEASE_DURATION_SEC,
+        window_sec: int = WINDOW_SEC,
+    ) -> None:
+        self.kinesis = kinesis_client
+        self.cloudwatch = cloudwatch
+        self.dynamodb = dynamodb
+        self.lambda_client = lambda_client
+        self._gate = gate
+        self._mono = monotonic
+        self.kcl_tables = dict(kcl_tables or {})
+        self.probe_lag = probe_lag
+        self.thresholds = thresholds
+        self.lease_duration_sec = lease_duration_sec
+        self.window_sec = window_sec
+        self.metrics = MetricStore(history_sec=LAG_HISTORY_SEC)
+        self._efo = SingleFlightCache(EFO_TTL, jitter=0.3, clock=monotonic)
+        self._lambda = SingleFlightCache(LAMBDA_TTL, jitter=0.3, clock=monotonic)
+        self._shards = SingleFlightCache(SHARDS_TTL, jitter=0.3, clock=monotonic)
+        self._tables = SingleFlightCache(TABLES_TTL, clock=monotonic)
+        self._table_streams = SingleFlightCache(TABLES_TTL, clock=monotonic)
+        self._is_lease: dict[str, bool] = {}
+        self._denied: dict[str, tuple[float, str]] = {}  # kind -> (until, note)
+        self._watch = LeaseWatch()
+        self._probes: dict[Hashable, Series] = {}
+        self._probed_at: dict[Hashable, float] = {}
+
+    # -- public -----------------------------------------------------------------------------
+
+    def poll(
+        self,
+        streams: Sequence[StreamRef],
+        now: int,
+        shared_series: Callable[[str], Series],
+        traffic: Callable[[str], Series],
+    ) -> ConsumersResult:
+        """Every consumer of every stream, judged over the window ending at ``now`` (epoch s).
+
+        ``shared_series(stream)`` is the stream's GetRecords.IteratorAgeMilliseconds (Maximum)
+        and ``traffic(stream)`` its IncomingRecords (Sum), both per minute.
+        """
+        errs: dict[str, str] = {}
+        try:
+            return self._poll(streams, now, shared_series, traffic, errs)
+        except Exception as exc:  # the dashboard must never die from what it shows
+            log.exception("consumer poll failed")
+            errs["lag"] = errors.describe(exc)
+            return ConsumersResult({s.name: () for s in streams}, errs)
+
+    # -- one poll ---------------------------------------------------------------------------
+
+    def _poll(self, streams, now, shared_series, traffic, errs) -> ConsumersResult:
+        efo = {s.name: self._efo_consumers(s, errs) for s in streams}
+        lam = {s.name: self._lambda_mappings(s, errs) for s in streams}
+        kcl, unmatched = self._kcl_apps(streams, errs)
+        if self.probe_lag:
+            self._probe(kcl, now, errs)
+        queries = self._queries(efo, lam, kcl)
+        metrics_ok = self._fetch_metrics(queries, now, errs)
+        keys = {q.key for q in queries}
+        self.metrics.forget(lambda k: k in keys)
+        self._watch.prune(self._mono())
+
+        by_stream: dict[str, tuple[ConsumerLag, ...]] = {}
+        for s in streams:
+            ctx = _Judge(self, s, now, _has_traffic(traffic(s.name), now, self.window_sec))
+            ctx.silent_means_stop = metrics_ok
+            rows = [ctx.efo(c) for c in efo[s.name]]
+            rows += [ctx.kcl(app) for app in kcl if app.stream == s.name]
+            rows += [ctx.lambda_(m) for m in lam[s.name]]
+            shared = ctx.shared(shared_series(s.name))
+            if shared is not None:
+                rows.append(shared)
+            by_stream[s.name] = sort_consumers(rows)
+        return ConsumersResult(by_stream, errs, tuple(sorted(unmatched)))
+
+    def _denied_note(self, kind: str) -> str | None:
+        entry = self._denied.get(kind)
+        if entry is None:
+            return None
+        until, note = entry
+        if self._mono() >= until:
+            del self._denied[kind]
+            return None
+        return note
+
+    def _deny(self, kind: str, exc: BaseException, api: str) -> str:
+        note = _problem(exc, api)
+        self._denied[kind] = (self._mono() + DENIED_RETRY_SEC, note)
+        return note
+
+    def _guard(self, kind: str | None, source: str, api: str, errs: dict, fn: Callable[[], object]):
+        """Run ``fn``; on AccessDenied turn the whole ``kind`` off, else note the error."""
+        try:
+            return fn()
+        except Exception as exc:
+            api = getattr(exc, "kmon_api", None) or api
+            if kind and errors.is_access_denied(exc):
+                errs[f"lag:{kind}"] = self._deny(kind, exc, api)
+            else:
+                errs[source] = _problem(exc, api)
+            log.debug("%s failed", source, exc_info=exc)
+            return None
+
+    # -- enhanced fan-out -------------------------------------------------------------------
+
+    def _efo_consumers(self, s: StreamRef, errs: dict) -> list[dict]:
+        note = self._denied_note("efo")
+        if note:
+            errs["lag:efo"] = note
+            return []
+        if not s.arn:
+            return []
+        found = self._guard(
+            "efo",
+            f"lag:efo:{s.name}",
+            "ListStreamConsumers",
+            errs,
+            lambda: self._efo.get(
+                s.arn, lambda: kinesis.list_consumers(self.kinesis, s.arn, self._gate)
+            ),
+        )
+        return list(found or ())
+
+    # -- Lambda -----------------------------------------------------------------------------
+
+    def _lambda_mappings(self, s: StreamRef, errs: dict) -> list[dict]:
+        note = self._denied_note("lambda")
+        if note:
+            errs["lag:lambda"] = note
+            return []
+        if not s.arn or self.lambda_client is None:
+            return []
+        found = self._guard(
+            "lambda",
+            f"lag:lambda:{s.name}",
+            "ListEventSourceMappings",
+            errs,
+            lambda: self._lambda.get(s.arn, lambda: self._list_mappings(s.arn)),
+        )
+        return list(found or ())
+
+    def _list_mappings(self, arn: str) -> list[dict]:
+        mappings: list[dict] = []
+        kwargs: dict = {"EventSourceArn": arn}
+        while True:
+            self._gate("ListEventSourceMappings")
+            page = self.lambda_client.list_event_source_mappings(**kwargs)
+            mappings.extend(page.get("EventSourceMappings", ()))
+            marker = page.get("NextMarker")
+            if not marker:
+                return mappings
+            kwargs = {"EventSourceArn": arn, "Marker": marker}
+
+    # -- KCL --------------------------------------------------------------------------------
+
+    def _kcl_apps(self, streams: Sequence[StreamRef], errs: dict) -> tuple[list[_Kcl], set[str]]:
+        note = self._denied_note("kcl")
+        if note:
+            errs["lag:kcl"] = note
+            return [], set()
+        if self.dynamodb is None:
+            return [], set()
+        tables = self._guard("kcl", "lag:kcl", "ListTables", errs, self._lease_tables)
+        if tables is None:
+            return [], set()
+        names = {s.name for s in streams}
+        apps: list[_Kcl] = []
+        unmatched: set[str] = set()
+        for table in tables:
+            leases = self._guard(
+                "kcl", f"lag:kcl:{table}", "Scan", errs, lambda t=table: self._scan(t)
+            )
+            if "lag:kcl" in errs:
+                return [], set()  # permission gone for every table
+            if leases is None:
+                continue
+            # Confirming a stream needs Kinesis reads: a denial there concerns this table only.
+            found = self._guard(
+                None,
+                f"lag:kcl:{table}",
+                "GetShardIterator",
+                errs,
+                lambda t=table, le=leases: self._streams_of(t, le, streams),
+            )
+            if found is None:
+                continue
+            targets, note = found
+            targets = tuple(t for t in targets if t in names)
+            if not targets:
+                unmatched.add(table)
+                if note:
+                    errs[f"lag:kcl:{table}"] = note
+            for stream in targets:
+                mine = [le for le in leases if le.stream in (None, stream)]
+                apps.append(_Kcl(table, stream, mine, note))
+        return apps, unmatched
+
+    def _lease_tables(self) -> tuple[str, ...]:
+        found = self._tables.get("tables", self._discover)
+        return tuple(sorted(set(found) | set(self.kcl_tables)))
+
+    def _discover(self) -> tuple[str, ...]:
+        names: list[str] = []
+        kwargs: dict = {"Limit": 100}
+        while True:
+            self._gate("ListTables")
+            page = self.dynamodb.list_tables(**kwargs)
+            names.extend(page.get("TableNames", ()))
+            last = page.get("LastEvaluatedTableName")
+            if not last:
+                break
+            kwargs = {"Limit": 100, "ExclusiveStartTableName": last}
+        for name in names:
+            # A table's key schema never changes: each table is described once.
+            if name not in self._is_lease and name not in self.kcl_tables:
+                self._is_lease[name] = self._describe_is_lease(name)
+        return tuple(n for n in names if self._is_lease.get(n))
+
+    def _describe_is_lease(self, name: str) -> bool:
+        self._gate("DescribeTable")
+        try:
+            table = self.dynamodb.describe_table(TableName=name)["Table"]
+        except Exception as exc:
+            if errors.is_not_found(exc):
+                return False  # deleted since it was listed
+            exc.kmon_api = "DescribeTable"  # type: ignore[attr-defined]
+            raise
+        return is_lease_table(table)
+
+    def _scan(self, table: str) -> list[Lease]:
+        leases: list[Lease] = []
+        kwargs: dict = {"TableName": table}
+        while True:
+            self._gate("Scan")
+            page = self.dynamodb.scan(**kwargs)
+            for item in page.get("Items", ()):
+                lease = parse_lease(item) if isinstance(item, Mapping) else None
+                if lease is not None:
+                    leases.append(lease)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return leases
+            kwargs = {"TableName": table, "ExclusiveStartKey": last}
+
+    def _streams_of(
+        self, table: str, leases: list[Lease], streams: Sequence[StreamRef]
+    ) -> tuple[tuple[str, ...], str | None]:
+        """The streams a lease table reads, and a note when the match is not certain."""
+        if table in self.kcl_tables:
+            return (self.kcl_tables[table],), None
+        named = sorted({le.stream for le in leases if le.stream})
+        if named:
+            return tuple(named), None
+        if not leases:
+            return (), None
+        return self._table_streams.get(table, lambda: self._confirm(table, leases, streams))
+
+    def _confirm(
+        self, table: str, leases: list[Lease], streams: Sequence[StreamRef]
+    ) -> tuple[tuple[str, ...], str | None]:
+        """A single-stream table names only shard ids, which every stream has: ask each
+        candidate stream whether it knows a lease's checkpoint (AWS rejects another stream's
+        sequence number; reading an iterator reads no data)."""
+        probe = next((le for le in leases if le.has_sequence), None)
+        wanted = {probe.shard_id} if probe else {le.shard_id for le in leases}
+        candidates = [s.name for s in streams if wanted <= self._shard_ids(s.name)]
+        if probe is None:
+            if len(candidates) == 1:
+                return (candidates[0],), "matched by shard ids only (no checkpoint yet)"
+            if candidates:
+                return (), (
+                    f"lease table {table} has no checkpoint yet and matches streams "
+                    f"{', '.join(candidates)}: pass --kcl-table {table}=STREAM"
+                )
+            return (), None
+        confirmed = [c for c in candidates if self._knows(c, probe)]
+        if len(confirmed) > 1:
+            # Remembered like a match, so the question is not asked again every poll.
+            return (), (
+                f"lease table {table} matches streams {', '.join(confirmed)}: "
+                f"pass --kcl-table {table}=STREAM"
+            )
+        return tuple(confirmed), None
+
+    def _shard_ids(self, stream: str) -> set[str]:
+        def fetch() -> frozenset[str]:
+            try:
+                return frozenset(
+                    s["ShardId"] for s in kinesis.list_shards(self.kinesis, stream, self._gate)
+                )
+            except Exception as exc:
+                if errors.is_not_found(exc):
+                    return frozenset()
+                exc.kmon_api = "ListShards"  # type: ignore[attr-defined]
+                raise
+
+        return set(self._shards.get(stream, fetch))
+
+    def _knows(self, stream: str, lease: Lease) -> bool:
+        self._gate("GetShardIterator")
+        try:
+            self.kinesis.get_shard_iterator(
+                StreamName=stream,
+                ShardId=lease.shard_id,
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                StartingSequenceNumber=lease.checkpoint,
+            )
+        except Exception as exc:
+            if errors.error_code(exc) in ("InvalidArgumentException", "ResourceNotFoundException"):
+                return False
+            exc.kmon_api = "GetShardIterator"  # type: ignore[attr-defined]
+            raise
+        return True
+
+    # -- probing lag directly ---------------------------------------------------------------
+
+    def _probe(self, apps: list[_Kcl], now: int, errs: dict) -> None:
+        note = self._denied_note("probe")
+        if note:
+            errs["lag:probe"] = note
+            return
+        minute = align(now)
+        for app in apps:
+            for lease in app.leases:
+                if lease.finished or not (lease.has_sequence or lease.checkpoint == "TRIM_HORIZON"):
+                    continue
+                key = (app.table, app.stream, lease.shard_id)
+                if self._mono() - self._probed_at.get(key, float("-inf")) < PROBE_EVERY_SEC:
+                    continue
+                lag = self._guard(
+                    "probe",
+                    "lag:probe",
+                    "GetRecords",
+                    errs,
+                    lambda s=app.stream, le=lease: self._probe_one(s, le),
+                )
+                if "lag:probe" in errs:
+                    return
+                self._probed_at[key] = self._mono()
+                if lag is not None:
+                    series = self._probes.setdefault(key, Series(LAG_HISTORY_SEC // 60 + 5))
+                    series.merge([(minute, float(lag))])
+                    series.prune(minute - LAG_HISTORY_SEC)
+
+    def _probe_one(self, stream: str, lease: Lease) -> float | None:
+        kwargs: dict = {"StreamName": stream, "ShardId": lease.shard_id}
+        if lease.has_sequence:
+            kwargs |= {
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                "StartingSequenceNumber": lease.checkpoint,
+            }
+        else:
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+        try:
+            self._gate("GetShardIterator")
+            it = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
+            self._gate("GetRecords")
+            page = self.kinesis.get_records(ShardIterator=it, Limit=1)
+        except Exception as exc:
+            if errors.error_code(exc) in ("InvalidArgumentException", "ResourceNotFoundException"):
+                return None  # the checkpoint expired or the shard is gone: nothing to measure
+            raise
+        lag = page.get("MillisBehindLatest")
+        return float(lag) if isinstance(lag, int | float) else None
+
+    # -- metrics ----------------------------------------------------------------------------
+
+    def _queries(self, efo, lam, kcl: list[_Kcl]) -> list[MetricQuery]:
+        queries: dict[Hashable, MetricQuery] = {}
+
+        def add(key, namespace, name, dims, stat="Maximum"):
+            queries[key] = MetricQuery(key, namespace, name, dims, stat)
+
+        for stream, consumers in efo.items():
+            for c in consumers:
+                add(
+                    ("efo", stream, c.get("ConsumerName", "")),
+                    "AWS/Kinesis",
+                    "SubscribeToShardEvent.MillisBehindLatest",
+                    (("StreamName", stream), ("ConsumerName", c.get("ConsumerName", ""))),
+                )
+        for mappings in lam.values():
+            for m in mappings:
+                fn = function_name(m)
+                add(("lambda", fn), "AWS/Lambda", "IteratorAge", (("FunctionName", fn),))
+        for app in kcl:
+            ns = app.table  # the KCL names its metrics namespace after the application
+            add(
+                ("kcl", ns, "app"),
+                ns,
+                "MillisBehindLatest",
+                (("Operation", "ApplicationTracker"),),
+            )
+            if self.probe_lag:
+                continue  # measured directly instead
+            for lease in app.leases:
+                if not lease.finished:
+                    add(
+                        ("kcl", ns, "shard", lease.shard_id),
+                        ns,
+                        "MillisBehindLatest",
+                        (("Operation", "ProcessTask"), ("ShardId", lease.shard_id)),
+                    )
+        return list(queries.values())
+
+    def _fetch_metrics(self, queries: list[MetricQuery], now: int, errs: dict) -> bool:
+        if not queries:
+            return True
+        try:
+            self.metrics.fetch(self.cloudwatch, queries, now, self._gate)
+        except Exception as exc:
+            errs["lag:metrics"] = _problem(exc, "GetMetricData")
+            log.debug("consumer lag metrics failed", exc_info=exc)
+            return False
+        return True
+
+    def points(self, key: Hashable) -> list[Point]:
+        return self.metrics.series(key).points()
+
+    def probe_points(self, table: str, stream: str, shard: str) -> list[Point]:
+        series = self._probes.get((table, stream, shard))
+        return series.points() if series else []
+
+
+def function_name(mapping: Mapping) -> str:
+    """The function a mapping invokes: the name in its ARN (a qualifier kept apart)."""
+    arn = str(mapping.get("FunctionArn") or "")
+    parts = arn.split(":")
+    if len(parts) >= 7 and parts[5] == "function":
+        return parts[6]
+    return arn or "?"
+
+
+def _has_traffic(series: Series, now: int, window_sec: int) -> bool | None:
+    points = in_window(series.points(), now, window_sec)
+    if not points:
+        return None
+    return any(v > 0 for _, v in points)
+
+
+class _Judge:
+    """Turns one stream's consumers into rows."""
+
+    def __init__(self, owner: ConsumerCollector, s: StreamRef, now: int, traffic: bool | None):
+        self.c = owner
+        self.s = s
+        self.now = now
+        self.traffic = traffic
+        self.silent_means_stop = True
+
+    def _verdict(self, points, **kw):
+        kw.setdefault("silent_means_stop", self.silent_means_stop)
+        return judge_lag(
+            points,
+            now=self.now,
+            retention_hours=self.s.retention_hours,
+            thresholds=self.c.thresholds,
+            window_sec=self.c.window_sec,
+            has_traffic=self.traffic,
+            **kw,
+        )
+
+    def efo(self, consumer: Mapping) -> ConsumerLag:
+        name = str(consumer.get("ConsumerName", ""))
+        points = self.c.points(("efo", self.s.name, name))
+        state = consumer.get("ConsumerStatus")
+        active = state in (None, "ACTIVE")
+        v = self._verdict(points, silent_means_stop=self.silent_means_stop and active)
+        return from_verdict("efo", name, v, points, note=None if active else f"consumer {state}")
+
+    def lambda_(self, mapping: Mapping) -> ConsumerLag:
+        fn = function_name(mapping)
+        points = self.c.points(("lambda", fn))
+        state = str(mapping.get("State") or "")
+        result = mapping.get("LastProcessingResult")
+        stopped = [f"mapping {state}"] if state in ("Disabled", "Disabling") else []
+        warned = []
+        if result and result not in LAMBDA_OK_RESULTS:
+            warned.append(f"last processing result: {result}")
+        notes = [f"mapping {state}" if state else None]
+        if result:
+            notes.append(f"last result: {result}")
+        v = self._verdict(
+            points,
+            stopped=stopped,
+            warned=warned,
+            silent_means_stop=self.silent_means_stop and state == "Enabled",
+        )
+        note = "; ".join(n for n in notes if n) or None
+        return from_verdict("lambda", fn, v, points, note=note)
+
+    def kcl(self, app: _Kcl) -> ConsumerLag:
+        ns = app.table
+        still = {le.key: self.c._watch.observe(app.table, le, self.c._mono()) for le in app.leases}
+        if self.c.probe_lag:
+            shard_points = {
+                le.shard_id: self.c.probe_points(app.table, app.stream, le.shard_id)
+                for le in app.leases
+            }
+        else:
+            shard_points = {
+                le.shard_id: self.c.points(("kcl", ns, "shard", le.shard_id))
+                for le in app.leases
+                if not le.finished
+            }
+        return judge_kcl(
+            app.table,
+            app.table,
+            app.leases,
+            now=self.now,
+            retention_hours=self.s.retention_hours,
+            still=still,
+            shard_points=shard_points,
+            app_points=self.c.points(("kcl", ns, "app")),
+            has_traffic=self.traffic,
+            thresholds=self.c.thresholds,
+            lease_duration_sec=self.c.lease_duration_sec,
+            window_sec=self.c.window_sec,
+            note=app.note,
+        )
+
+    def shared(self, series: Series) -> ConsumerLag | None:
+        points = in_window(series.points(), self.now, self.c.window_sec)
+        if not points:
+            return None  # nobody polls with GetRecords, or no data yet
+        v = self._verdict(points, silent_means_stop=False)
+        return from_verdict("shared", SHARED_NAME, v, series.points(since=self.now - 3600))

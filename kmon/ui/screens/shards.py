@@ -1,0 +1,141 @@
+"""A stream's shards: open or closed, lineage, hash-key share, and per-shard load when
+enhanced monitoring is on, with hot shards flagged."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from kmon.model.detail import ShardRow
+from kmon.model.snapshot import FleetSnapshot
+from kmon.ui import format as fmt
+from kmon.ui.screens.base import KmonScreen
+
+COLUMNS = (
+    ("shard", "Shard", 22),
+    ("state", "State", 6),
+    ("parent", "Parent", 22),
+    ("share", "Keys", 6),
+    ("in", "In", 10),
+    ("in_rec", "In rec", 8),
+    ("write", "Write%", 7),
+    ("out", "Out", 10),
+    ("age", "Iter age", 9),
+    ("wthr", "W thr", 6),
+    ("rthr", "R thr", 6),
+    ("hot", "", 6),
+)
+
+ENHANCED_OFF = (
+    "Enhanced (shard-level) monitoring is off for this stream, so per-shard load is not "
+    "published. Enable it with: aws kinesis enable-enhanced-monitoring --stream-name {name} "
+    "--shard-level-metrics ALL. Each shard-level metric is billed as a CloudWatch metric "
+    "(about $0.30 per metric per month): 7 metrics x {shards} open shards is about "
+    "${cost:.2f} a month."
+)
+
+
+class ShardsScreen(KmonScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, stream: str) -> None:
+        super().__init__()
+        self.stream_name = stream
+
+    def compose(self) -> ComposeResult:
+        yield self.make_header()
+        yield Static(id="shards-title")
+        yield DataTable(id="shards", cursor_type="row", zebra_stripes=True)
+        yield Static(id="shards-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#shards", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.focus()
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#shards", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#shards", DataTable).action_cursor_up()
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self.header.show(snapshot)
+        detail = snapshot.detail
+        if detail is None or detail.name != self.stream_name:
+            return
+        shards = detail.shards
+        open_count = sum(1 for s in shards if s.is_open)
+        hot = [s for s in shards if s.hot]
+        title = Text()
+        title.append(f"{self.stream_name}", style="bold")
+        title.append(f"  shards: {open_count} open, {len(shards) - open_count} closed")
+        if hot:
+            title.append(f"  {len(hot)} HOT", style="bold red")
+        self.query_one("#shards-title", Static).update(title)
+        table = self.query_one("#shards", DataTable)
+        seen = set()
+        for s in sorted(shards, key=lambda s: (not s.is_open, s.shard_id)):
+            seen.add(s.shard_id)
+            row = _row(s, detail.enhanced_monitoring)
+            if s.shard_id in table.rows:
+                for (key, _, _), value in zip(COLUMNS, row):
+                    table.update_cell(s.shard_id, key, value)
+            else:
+                table.add_row(*row, key=s.shard_id)
+        for key in [k.value for k in table.rows if k.value not in seen]:
+            table.remove_row(key)
+        note = self.query_one("#shards-note", Static)
+        if detail.enhanced_monitoring:
+            note.update(
+                Text(
+                    "HOT: a shard at 80% of its write limit (1 MiB/s or 1,000 records/s) or "
+                    "throttled; hot partition keys concentrate there.",
+                    style="dim",
+                )
+            )
+        else:
+            note.update(
+                Text(
+                    ENHANCED_OFF.format(
+                        name=self.stream_name, shards=open_count, cost=7 * open_count * 0.30
+                    ),
+                    style="yellow",
+                )
+            )
+
+
+def _row(s: ShardRow, enhanced: bool) -> tuple[Text, ...]:
+    def num(text: str, style: str = "") -> Text:
+        return Text(text, style=style, justify="right")
+
+    util = s.write_utilization_pct
+    util_style = "" if util is None or util < 80 else ("yellow" if util < 100 else "bold red")
+    off = not enhanced or not s.is_open
+    return (
+        fmt.plain(s.shard_id),
+        Text("open" if s.is_open else "closed", style="" if s.is_open else "dim"),
+        fmt.plain(s.parent + (" +1" if s.adjacent_parent else "") if s.parent else None),
+        num(f"{s.hash_share_pct:.1f}%"),
+        num(fmt.DASH if off else fmt.bytes_rate(s.incoming_bytes_per_sec)),
+        num(fmt.DASH if off else fmt.count_rate(s.incoming_records_per_sec)),
+        num(fmt.DASH if off else fmt.pct(util), util_style),
+        num(fmt.DASH if off else fmt.bytes_rate(s.outgoing_bytes_per_sec)),
+        num(fmt.DASH if off else fmt.duration_ms(s.iterator_age_ms)),
+        num(
+            fmt.DASH if off else fmt.count(s.write_throttled),
+            "bold red" if s.write_throttled else "",
+        ),
+        num(
+            fmt.DASH if off else fmt.count(s.read_throttled), "bold red" if s.read_throttled else ""
+        ),
+        Text("▲ HOT", style="bold red") if s.hot and s.is_open else Text(""),
+    )

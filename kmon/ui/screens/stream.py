@@ -1,0 +1,319 @@
+"""One stream, everything an on-call engineer needs: throughput, iterator age, throttling and
+consumer lag against the limits, live."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from kmon.model import limits
+from kmon.model.detail import WINDOWS_SEC, StreamDetail, time_to_reach
+from kmon.model.snapshot import FleetSnapshot, StreamState
+from kmon.ui import format as fmt
+from kmon.ui.screens.base import KmonScreen
+from kmon.ui.widgets.charts import Limit, Line, TimeChart
+from kmon.ui.widgets.gauges import gauge, sparkline
+
+STATUS_STYLE = {
+    "ok": ("✓ OK", "green"),
+    "warn": ("▲ WARN", "yellow"),
+    "err": ("✖ ERR", "bold red"),
+    "stall": ("■ STALL", "bold red"),
+    "stop": ("■ STOP", "bold red"),
+    "unknown": ("? UNKNOWN", "dim"),
+}
+
+
+def window_label(seconds: int) -> str:
+    return f"{seconds // 3600}h" if seconds >= 3600 else f"{seconds // 60}m"
+
+
+class Panel(Vertical, can_focus=True):
+    """A bordered box with a title; focusable so tab walks the panels."""
+
+    def __init__(self, title: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = title
+
+
+class StreamScreen(KmonScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("t", "cycle_window", "Time window"),
+        *[
+            Binding(str(i + 1), f"window({w})", f"Window {window_label(w)}", show=False)
+            for i, w in enumerate(WINDOWS_SEC)
+        ],
+        Binding("s", "shards", "Shards"),
+        Binding("tab", "app.focus_next", "Next panel", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
+    ]
+
+    def __init__(self, stream: str, window_sec: int = WINDOWS_SEC[1]) -> None:
+        super().__init__()
+        self.stream_name = stream
+        self.window_sec = window_sec
+        self.detail: StreamDetail | None = None
+        self.state: StreamState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.make_header()
+        yield Static(id="summary")
+        with Grid(id="panels"):
+            with Panel("Throughput", id="throughput"):
+                yield TimeChart(fmt.bytes_rate, id="bytes-chart")
+                yield TimeChart(fmt.count_rate, id="records-chart")
+                yield Static(id="throughput-now", classes="now")
+            with Panel("Iterator age", id="iterator"):
+                yield TimeChart(fmt.duration_ms, id="age-chart")
+                yield Static(id="iterator-now", classes="now")
+            with Panel("Throttling", id="throttling"):
+                yield TimeChart(fmt.count, id="throttle-chart")
+                yield Static(id="gauges", classes="now")
+            with Panel("Consumer lag", id="consumers"):
+                yield DataTable(id="consumer-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#consumer-table", DataTable)
+        for key, label, width in (
+            ("kind", "Kind", 6),
+            ("name", "Consumer", 20),
+            ("lag", "Lag", 8),
+            ("trend", "Trend", 12),
+            ("status", "Status", 9),
+            ("eta", "Catch-up / loss", 20),
+        ):
+            table.add_column(label, key=key, width=width)
+        self.sub_title = self.stream_name
+        self.query_one("#throughput").focus()
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self.header.show(snapshot)
+        state = snapshot.stream(self.stream_name)
+        if state is not None:
+            self.state = state
+        if snapshot.detail is not None and snapshot.detail.name == self.stream_name:
+            self.detail = snapshot.detail
+        now = int(snapshot.generated_at.timestamp())
+        self._summary(state is None)
+        if self.detail is None or self.state is None:
+            return
+        if self.detail.window_sec != self.window_sec:
+            return  # the poll for the newly chosen window is on its way
+        self._throughput(now)
+        self._iterator(now)
+        self._throttling(now)
+        self._consumers()
+
+    def _summary(self, gone: bool) -> None:
+        t = Text()
+        t.append(self.stream_name, style="bold")
+        t.append("  ")
+        if gone:
+            t.append(" GONE ", style="bold reverse red")
+            t.append(" this stream no longer exists; showing its last data", style="red")
+            self.query_one("#summary", Static).update(t)
+            return
+        s, d = self.state, self.detail
+        if s is None:
+            t.append("loading…", style="italic")
+            self.query_one("#summary", Static).update(t)
+            return
+        t.append_text(fmt.health(s.health))
+        parts = [
+            ("status", s.status),
+            ("mode", (s.mode or fmt.DASH).lower().replace("_", "-")),
+            (
+                "shards",
+                f"{fmt.count(s.open_shards)} open"
+                + (f" / {d.closed_shards} closed" if d and d.closed_shards is not None else ""),
+            ),
+            ("retention", fmt.hours(s.retention_hours)),
+        ]
+        if d is not None:
+            parts += [
+                ("encryption", (d.encryption or fmt.DASH).lower()),
+                ("enhanced monitoring", "on" if d.enhanced_monitoring else "off"),
+                ("EFO", f"{fmt.count(s.efo_consumers)}/{d.efo_consumer_limit}"),
+            ]
+            if d.max_record_kib:
+                parts.append(("max record", fmt.bytes_(d.max_record_kib * 1024)))
+        parts.append(("window", window_label(self.window_sec)))
+        for label, value in parts:
+            t.append("  ")
+            t.append(f"{label} ", style="dim")
+            t.append(str(value))
+        if s.health_reasons:
+            t.append("  — " + ", ".join(s.health_reasons), style="yellow")
+        self.query_one("#summary", Static).update(t)
+
+    def _capacity(self) -> tuple[float | None, float | None, float | None]:
+        s = self.state
+        if s is None or s.mode != "PROVISIONED" or not s.open_shards:
+            return None, None, None
+        return (
+            limits.provisioned_write_bytes(s.open_shards),
+            limits.provisioned_write_records(s.open_shards),
+            limits.provisioned_read_bytes(s.open_shards),
+        )
+
+    def _throughput(self, now: int) -> None:
+        d, s = self.detail, self.state
+        wb, wr, rb = self._capacity()
+        bytes_limits = []
+        if wb:
+            bytes_limits.append(Limit(f"write limit {fmt.bytes_rate(wb)}", wb, "red"))
+        if rb:
+            bytes_limits.append(Limit(f"read limit {fmt.bytes_rate(rb)}", rb, "magenta"))
+        self.query_one("#bytes-chart", TimeChart).show(
+            [
+                Line("in B/s", d.rate("incoming_bytes"), "cyan"),
+                Line("out B/s", d.rate("outgoing_bytes"), "green"),
+            ],
+            bytes_limits,
+            window_sec=d.window_sec,
+            now=now,
+        )
+        self.query_one("#records-chart", TimeChart).show(
+            [
+                Line("in rec/s", d.rate("incoming_records"), "cyan"),
+                Line("out rec/s", d.rate("outgoing_records"), "green"),
+            ],
+            [Limit(f"write limit {fmt.count_rate(wr)}", wr, "red")] if wr else [],
+            window_sec=d.window_sec,
+            now=now,
+        )
+        t = Text()
+        t.append("in ", style="dim")
+        t.append(f"{fmt.bytes_rate(s.incoming_bytes_per_sec)} ")
+        t.append(_of(s.write_bytes_utilization_pct, wb, fmt.bytes_rate))
+        t.append(" · ", style="dim")
+        t.append(f"{fmt.count_rate(s.incoming_records_per_sec)} ")
+        t.append(_of(s.write_records_utilization_pct, wr, fmt.count_rate))
+        t.append("  out ", style="dim")
+        t.append(f"{fmt.bytes_rate(s.outgoing_bytes_per_sec)} ")
+        t.append(_of(s.read_bytes_utilization_pct, rb, fmt.bytes_rate))
+        if s.mode == "ON_DEMAND":
+            t.append(
+                "  on-demand: capacity adapts (starts at 4 MiB/s write, up to 2x the 30-day peak)",
+                style="dim",
+            )
+        self.query_one("#throughput-now", Static).update(t)
+
+    def _iterator(self, now: int) -> None:
+        d, s = self.detail, self.state
+        warn = self.app.thresholds.iterator_age_warn_ms
+        points = d.values("iterator_age_ms")
+        peak = max((v for _, v in points), default=0.0)
+        risk = None
+        if s.retention_hours:
+            risk = s.retention_hours * limits.HOUR * 1000 * limits.RETENTION_RISK_FRACTION
+        lines = [Limit(f"warn {fmt.duration_ms(warn)}", warn, "yellow")]
+        # The 50%-of-retention line is drawn once it is within sight, so a healthy stream's
+        # chart is not flattened against a line hours above it.
+        if risk and peak >= risk * 0.05:
+            lines.append(Limit(f"50% of retention {fmt.duration_ms(risk)}", risk, "red"))
+        self.query_one("#age-chart", TimeChart).show(
+            [Line("iterator age", points, "yellow")], lines, window_sec=d.window_sec, now=now
+        )
+        t = Text()
+        t.append("now ", style="dim")
+        t.append(fmt.duration_ms(s.iterator_age_ms), style="bold")
+        shared = next((c for c in d.consumers if c.kind == "shared"), None)
+        slope = shared.trend_ms_per_min if shared else None
+        if slope is not None and abs(slope) >= 100:
+            arrow = "↑ growing" if slope > 0 else "↓ falling"
+            t.append(f"  {arrow} {fmt.duration_ms(abs(slope))}/min", style="yellow")
+        if risk:
+            t.append("  50% of retention ", style="dim")
+            t.append(fmt.duration_ms(risk))
+            eta = time_to_reach(s.iterator_age_ms or 0.0, risk, slope)
+            if eta == 0:
+                t.append("  PAST IT: records expire unread", style="bold red")
+            elif eta is not None:
+                t.append(f"  reached in {fmt.duration(eta)} at this rate", style="bold red")
+        self.query_one("#iterator-now", Static).update(t)
+
+    def _throttling(self, now: int) -> None:
+        d, s = self.detail, self.state
+        self.query_one("#throttle-chart", TimeChart).show(
+            [
+                Line("write exceeded", d.values("write_throttled"), "red"),
+                Line("read exceeded", d.values("read_throttled"), "magenta"),
+                Line("put throttled", d.values("put_throttled_records"), "yellow"),
+                Line("put failed", d.values("put_failed_records"), "white"),
+            ],
+            [],
+            window_sec=d.window_sec,
+            now=now,
+        )
+        wb, wr, rb = self._capacity()
+        g = Text("\n").join(
+            [
+                gauge("write bytes", s.write_bytes_utilization_pct, fmt.bytes_rate(wb)),
+                gauge("write records", s.write_records_utilization_pct, fmt.count_rate(wr)),
+                gauge("read bytes", s.read_bytes_utilization_pct, fmt.bytes_rate(rb)),
+            ]
+        )
+        self.query_one("#gauges", Static).update(g)
+
+    def _consumers(self) -> None:
+        table = self.query_one("#consumer-table", DataTable)
+        seen = set()
+        for c in self.detail.consumers:
+            key = f"{c.kind}:{c.name}"
+            seen.add(key)
+            label, style = STATUS_STYLE.get(c.status, (c.status.upper(), ""))
+            eta = Text(fmt.DASH)
+            if c.data_loss_sec is not None:
+                eta = Text(f"loses data in {fmt.duration(c.data_loss_sec)}", style="bold red")
+            elif c.catch_up_sec is not None:
+                eta = Text(f"caught up in {fmt.duration(c.catch_up_sec)}", style="green")
+            row = (
+                Text(c.kind),
+                fmt.plain(c.name),
+                Text(fmt.duration_ms(c.lag_ms), justify="right"),
+                Text(sparkline([v for _, v in c.history])),
+                Text(label, style=style),
+                eta,
+            )
+            if key in table.rows:
+                for col, value in zip(("kind", "name", "lag", "trend", "status", "eta"), row):
+                    table.update_cell(key, col, value)
+            else:
+                table.add_row(*row, key=key)
+        for key in [k.value for k in table.rows if k.value not in seen]:
+            table.remove_row(key)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.close_stream()
+
+    def action_cycle_window(self) -> None:
+        i = WINDOWS_SEC.index(self.window_sec) if self.window_sec in WINDOWS_SEC else 0
+        self.action_window(WINDOWS_SEC[(i + 1) % len(WINDOWS_SEC)])
+
+    def action_window(self, seconds: int) -> None:
+        self.window_sec = seconds
+        self.app.focus_stream(self.stream_name, seconds)
+        self._summary(False)
+        self.notify(f"window {window_label(seconds)}", timeout=1.5)
+
+    def action_shards(self) -> None:
+        from kmon.ui.screens.shards import ShardsScreen
+
+        self.app.push_screen(ShardsScreen(self.stream_name))
+
+
+def _of(pct: float | None, limit: float | None, unit) -> Text:
+    if pct is None or not limit:
+        return Text("")
+    style = "" if pct < 80 else ("yellow" if pct < 100 else "bold red")
+    return Text(f"({fmt.pct(pct)} of {unit(limit)})", style=style)

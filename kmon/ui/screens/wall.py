@@ -1,0 +1,178 @@
+"""Wall mode: for a screen nobody touches. Cycles through the streams worst first, big digits,
+health as colour and word, a banner when data is stale or a source fails."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Digits, Footer, Static
+
+from kmon.model.snapshot import FleetSnapshot, StreamState
+from kmon.ui import format as fmt
+from kmon.ui.screens.base import KmonScreen
+
+MIB = 1024 * 1024
+
+
+def wall_order(streams: tuple[StreamState, ...]) -> list[StreamState]:
+    return sorted(streams, key=lambda s: (-s.health.rank, s.name))
+
+
+def clock_digits(ms: float | None) -> str:
+    """Iterator age as h:mm:ss or m:ss, which the big digits can draw."""
+    if ms is None:
+        return "-"
+    s = int(ms // 1000)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def fleet_line(streams: tuple[StreamState, ...], current: str) -> Text:
+    """Every stream with its health marker, worst first; the one on show underlined."""
+    t = Text()
+    counts: dict[str, int] = {}
+    for s in streams:
+        counts[s.health.value] = counts.get(s.health.value, 0) + 1
+    t.append("fleet  ", style="bold")
+    t.append("  ".join(f"{n} {h.upper()}" for h, n in sorted(counts.items(), key=lambda x: x[0])))
+    t.append("\n")
+    for s in wall_order(streams):
+        label, style = fmt.HEALTH_STYLE[s.health]
+        t.append(label.split()[0] + " ", style=style)
+        t.append(s.name, style="underline" if s.name == current else "")
+        t.append("   ")
+    return t
+
+
+class Tile(Vertical):
+    def __init__(self, label: str, tile_id: str) -> None:
+        super().__init__(id=tile_id, classes="tile")
+        self.border_title = label
+
+    def compose(self) -> ComposeResult:
+        yield Digits("-")
+        yield Static(classes="unit")
+
+    def set(self, value: str, unit: Text | str) -> None:
+        self.query_one(Digits).update(value)
+        self.query_one(".unit", Static).update(unit)
+
+
+class WallScreen(KmonScreen):
+    BINDINGS = [
+        Binding("escape", "app.toggle_wall", "Leave wall mode"),
+        Binding("w", "app.toggle_wall", "Leave wall mode", show=False),
+        Binding("n", "next_stream", "Next stream"),
+    ]
+
+    def __init__(self, cycle_sec: float = 15.0) -> None:
+        super().__init__()
+        self.cycle_sec = cycle_sec
+        self.current: str | None = None
+        self._snapshot: FleetSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.make_header()
+        yield Static(id="banner")
+        yield Static(id="wall-title")
+        with Horizontal(id="tiles"):
+            yield Tile("IN  MiB/s", "tile-in")
+            yield Tile("WRITE  % of limit", "tile-util")
+            yield Tile("ITERATOR AGE", "tile-age")
+            yield Tile("THROTTLES / min", "tile-throttles")
+        yield Static(id="wall-reasons")
+        yield Static(id="wall-fleet")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(self.cycle_sec, self.action_next_stream)
+        self.set_interval(1.0, self._banner)
+
+    def action_next_stream(self) -> None:
+        if self._snapshot is None or not self._snapshot.streams:
+            return
+        order = [s.name for s in wall_order(self._snapshot.streams)]
+        i = order.index(self.current) + 1 if self.current in order else 0
+        self.current = order[i % len(order)]
+        self._render_stream()
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self.header.show(snapshot)
+        self._snapshot = snapshot
+        names = {s.name for s in snapshot.streams}
+        if self.current not in names:
+            order = wall_order(snapshot.streams)
+            self.current = order[0].name if order else None
+        self._render_stream()
+        self._banner()
+
+    def _banner(self) -> None:
+        banner = self.query_one("#banner", Static)
+        snap = self._snapshot
+        t = Text()
+        if self.header.is_stale() and snap is not None and snap.data_at is not None:
+            age = (self.app.clock() - snap.data_at).total_seconds()
+            t.append(f" DATA STALE: last update {fmt.age(age)} ago ", style="bold reverse red")
+        if snap is not None and snap.errors:
+            e = snap.errors[0]
+            t.append(f" {e.source}: {e.message} ", style="bold red")
+        banner.display = bool(t.plain)
+        banner.update(t)
+
+    def _render_stream(self) -> None:
+        snap = self._snapshot
+        title = self.query_one("#wall-title", Static)
+        if snap is None or self.current is None:
+            title.update(Text("no streams", style="italic"))
+            return
+        s = snap.stream(self.current)
+        order = [x.name for x in wall_order(snap.streams)]
+        label, style = fmt.HEALTH_STYLE[s.health]
+        t = Text()
+        t.append(f" {label} ", style=f"reverse {style}")
+        t.append("  ")
+        t.append(s.name, style="bold")
+        t.append(
+            f"   stream {order.index(s.name) + 1} of {len(order)}, next in {self.cycle_sec:g}s",
+            style="dim",
+        )
+        title.update(t)
+        util_vals = [
+            v
+            for v in (s.write_bytes_utilization_pct, s.write_records_utilization_pct)
+            if v is not None
+        ]
+        util = max(util_vals) if util_vals else None
+        throttles = None
+        if s.write_throttled_per_min is not None or s.read_throttled_per_min is not None:
+            throttles = (s.write_throttled_per_min or 0) + (s.read_throttled_per_min or 0)
+        self.query_one("#tile-in", Tile).set(
+            "-" if s.incoming_bytes_per_sec is None else f"{s.incoming_bytes_per_sec / MIB:.2f}",
+            f"out {fmt.bytes_rate(s.outgoing_bytes_per_sec)}",
+        )
+        self.query_one("#tile-util", Tile).set(
+            "-" if util is None else f"{util:.0f}",
+            Text(
+                "on-demand: adapts"
+                if s.mode == "ON_DEMAND"
+                else f"read {fmt.pct(s.read_bytes_utilization_pct)}",
+                style="bold red" if util and util >= 100 else "",
+            ),
+        )
+        self.query_one("#tile-age", Tile).set(
+            clock_digits(s.iterator_age_ms), f"{fmt.duration_ms(s.iterator_age_ms)} behind"
+        )
+        self.query_one("#tile-throttles", Tile).set(
+            "-" if throttles is None else f"{throttles:.0f}",
+            Text(
+                f"write {fmt.count(s.write_throttled_per_min)}"
+                f" · read {fmt.count(s.read_throttled_per_min)}",
+                style="bold red" if throttles else "",
+            ),
+        )
+        reasons = self.query_one("#wall-reasons", Static)
+        reasons.update(Text("  ".join(s.health_reasons), style=style))
+        self.query_one("#wall-fleet", Static).update(fleet_line(snap.streams, s.name))

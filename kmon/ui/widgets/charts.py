@@ -1,0 +1,101 @@
+"""Time-series charts: one PlotextPlot subclass, redrawn only when its data changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from textual_plotext import PlotextPlot
+
+Points = Sequence[tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    points: tuple[tuple[int, float], ...]
+    color: str
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A horizontal line: a service limit or a threshold, labelled on the chart."""
+
+    label: str
+    value: float
+    color: str = "red"
+
+
+class TimeChart(PlotextPlot):
+    """Lines over a window ending now, x in minutes ago, y in human units."""
+
+    DEFAULT_CSS = """
+    TimeChart { height: 1fr; min-height: 6; }
+    """
+
+    def __init__(self, y_format: Callable[[float], str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._y_format = y_format
+        self._signature: object = None
+        self._empty_note = "no datapoints in this window"
+
+    def show(
+        self,
+        lines: Sequence[Line],
+        limits: Sequence[Limit],
+        *,
+        window_sec: int,
+        now: int,
+    ) -> bool:
+        """Replace the data; returns False (and skips the redraw) when nothing changed."""
+        signature = (tuple(lines), tuple(limits), window_sec, now // 60)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        start = now - window_sec
+        ymax = 0.0
+        drawn = False
+        for line in lines:
+            pts = [(t, v) for t, v in line.points if t >= start]
+            if not pts:
+                continue
+            xs = [(t - now) / 60 for t, _ in pts]
+            ys = [v for _, v in pts]
+            ymax = max(ymax, max(ys))
+            plt.plot(xs, ys, label=line.label, color=line.color, marker="hd")
+            drawn = True
+        # The lowest limit is always drawn (it is the headroom that matters); higher ones only
+        # when the data comes within a third of them, so they do not flatten the lines.
+        ordered = sorted(limits, key=lambda lim: lim.value)
+        limits = [
+            lim for i, lim in enumerate(ordered) if i == 0 or lim.value <= max(ymax, 1e-9) * 3
+        ]
+        for lim in limits:
+            ymax = max(ymax, lim.value)
+        xmin = -window_sec / 60
+        for lim in limits:
+            plt.hline(lim.value, lim.color)
+            plt.text(lim.label, x=xmin + 0.5, y=lim.value, color=lim.color, alignment="left")
+        top = ymax * 1.12 if ymax > 0 else 1.0
+        plt.ylim(0, top)
+        plt.xlim(xmin, 0)
+        ticks = [top * i / 4 for i in range(5)]
+        plt.yticks(ticks, [self._y_format(v) for v in ticks])
+        xt = [xmin * i / 4 for i in range(4, -1, -1)]
+        plt.xticks(xt, [_ago(x) for x in xt])
+        if not drawn:
+            plt.title(self._empty_note)
+        self.refresh()
+        return True
+
+
+def _ago(minutes: float) -> str:
+    m = -minutes
+    if m == 0:
+        return "now"
+    if m >= 60:
+        return f"-{m / 60:g}h"
+    return f"-{m:g}m"

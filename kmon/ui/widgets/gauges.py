@@ -1,0 +1,42 @@
+"""Text gauges and sparklines: colour always with a number and a marker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from kmon.ui import format as fmt
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def gauge(label: str, pct: float | None, limit: str, width: int = 20) -> Text:
+    """``write bytes  [██████░░░░]  62% of 2 MiB/s``."""
+    t = Text()
+    t.append(f"{label:<14}")
+    if pct is None:
+        t.append("[" + "·" * width + "]", style="dim")
+        t.append(f"  {fmt.DASH}  (no limit: on-demand or no data)", style="dim")
+        return t
+    filled = min(width, round(width * min(pct, 100) / 100))
+    style = "green" if pct < 80 else ("yellow" if pct < 100 else "bold red")
+    marker = "" if pct < 80 else (" ▲" if pct < 100 else " ✖")
+    t.append("[")
+    t.append("█" * filled, style=style)
+    t.append("░" * (width - filled), style="dim")
+    t.append("]")
+    t.append(f" {fmt.pct(pct):>5}{marker}", style=style)
+    t.append(f" of {limit}", style="dim")
+    return t
+
+
+def sparkline(values: Sequence[float], width: int = 12) -> str:
+    vals = list(values)[-width:]
+    if not vals:
+        return fmt.DASH
+    lo, hi = min(vals), max(vals)
+    span = hi - lo
+    if span <= 0:
+        return BLOCKS[0] * len(vals)
+    return "".join(BLOCKS[min(7, int((v - lo) / span * 7.999))] for v in vals)
