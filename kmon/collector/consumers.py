@@ -536,14 +536,17 @@ class ConsumerCollector:
             }
         else:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+        api = "GetShardIterator"
         try:
-            self._gate("GetShardIterator")
+            self._gate(api)
             it = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-            self._gate("GetRecords")
+            api = "GetRecords"
+            self._gate(api)
             page = self.kinesis.get_records(ShardIterator=it, Limit=1)
         except Exception as exc:
             if errors.error_code(exc) in ("InvalidArgumentException", "ResourceNotFoundException"):
                 return None  # the checkpoint expired or the shard is gone: nothing to measure
+            exc.kmon_api = api  # type: ignore[attr-defined]
             raise
         lag = page.get("MillisBehindLatest")
         return float(lag) if isinstance(lag, int | float) else None
@@ -661,7 +664,7 @@ class _Judge:
         stopped = [f"mapping {state}"] if state in ("Disabled", "Disabling") else []
         warned = []
         if result and result not in LAMBDA_OK_RESULTS:
-            warned.append(f"last processing result: {result}")
+            warned.append("the last batch was not processed")
         notes = [f"mapping {state}" if state else None]
         if result:
             notes.append(f"last result: {result}")
