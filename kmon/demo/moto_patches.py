@@ -93,3 +93,106 @@ def forget_replaced_items() -> int:
     before = len(tracked)
     tracked[:] = [item for item in tracked if id(item) in live]
     return before - len(tracked)
+
+
+# -- sequence numbers and arrival times, as on AWS ---------------------------------------------
+
+SEQ_SHARD_UNIT = 10**40  # a sequence number // this = which stream and shard it belongs to
+
+
+def _aws_put_record(self: Any, partition_key: str, data: str, explicit_hash_key: str) -> str:
+    from moto.kinesis.models import Record
+
+    self._kmon_next += 1
+    seq = self._kmon_next
+    self.records[seq] = Record(partition_key, data, seq, explicit_hash_key)
+    return str(seq)
+
+
+def aws_sequence_numbers(stream: Any, stream_index: int) -> None:
+    """moto numbers records 1, 2, 3 in every shard, so one stream's checkpoint is valid in every
+    other stream; on AWS a sequence number belongs to one shard (tools rely on that to match
+    a lease table to its stream). Give each shard its own large, increasing range."""
+    for shard in stream.shards.values():
+        if "_kmon_base" in shard.__dict__:
+            continue
+        base = (49 * 10**8 + stream_index * 10**5 + shard._shard_id) * SEQ_SHARD_UNIT
+        shard._kmon_base = base
+        shard._kmon_next = max([base, *shard.records])
+        shard.put_record = MethodType(_aws_put_record, shard)
+
+
+def _checked_shard_iterator(
+    self: Any,
+    stream_arn: str | None,
+    stream_name: str | None,
+    shard_id: str,
+    shard_iterator_type: str,
+    starting_sequence_number: Any,
+    at_timestamp: Any,
+) -> str:
+    from moto.kinesis.exceptions import InvalidArgumentError
+    from moto.kinesis.models import KinesisBackend
+
+    if shard_iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        stream = self.describe_stream(stream_arn=stream_arn, stream_name=stream_name)
+        shard = stream.shards.get(shard_id)
+        base = shard.__dict__.get("_kmon_base") if shard is not None else None
+        if base is not None:
+            try:
+                seq = int(starting_sequence_number)
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(
+                    f"StartingSequenceNumber {starting_sequence_number} used in GetShardIterator"
+                    f" on shard {shard_id} in stream {stream.stream_name} is invalid."
+                ) from None
+            if seq // SEQ_SHARD_UNIT != base // SEQ_SHARD_UNIT:
+                raise InvalidArgumentError(
+                    f"Invalid StartingSequenceNumber. It does not belong to shard {shard_id}"
+                    f" in stream {stream.stream_name}."
+                )
+    return KinesisBackend.get_shard_iterator(
+        self,
+        stream_arn,
+        stream_name,
+        shard_id,
+        shard_iterator_type,
+        starting_sequence_number,
+        at_timestamp,
+    )
+
+
+def check_sequence_numbers(kinesis_backend: Any) -> None:
+    """GetShardIterator rejects a sequence number of another shard, as AWS does."""
+    kinesis_backend.get_shard_iterator = MethodType(_checked_shard_iterator, kinesis_backend)
+
+
+def stamp_arrivals(stream: Any, arrivals: Iterable[tuple[str, str, float]]) -> None:
+    """Set records' arrival time (ApproximateArrivalTimestamp, and with it GetRecords'
+    MillisBehindLatest) to the simulated time they stand for, not the moment they were
+    written: the backfill writes three hours of samples in a second."""
+    from datetime import datetime, timezone
+
+    for shard_id, seq, epoch in arrivals:
+        shard = stream.shards.get(shard_id)
+        record = shard.records.get(int(seq)) if shard is not None else None
+        if record is not None:
+            record.created_at_datetime = datetime.fromtimestamp(epoch, tz=timezone.utc).replace(
+                tzinfo=None
+            )
+            record.created_at = epoch
+
+
+def keep_parent_records(stream: Any, split: Any) -> None:
+    """Run `split()` (SplitShard calls) keeping each parent's records as they were. moto
+    re-writes a parent's records during a split, which renumbers and re-times them; on AWS
+    the parent keeps its records, sequence numbers and arrival times."""
+    saved = {sid: shard.records for sid, shard in stream.shards.items()}
+    split()
+    rewritten: list[Any] = []
+    for sid, records in saved.items():
+        shard = stream.shards[sid]
+        if shard.records is not records:
+            rewritten.extend(shard.records.values())
+            shard.records = records
+    forget(rewritten)

@@ -79,3 +79,66 @@ def snapshot(
         sources=tuple(sources),
         api=ApiUsage(calls=14, metrics_requested=36, calls_per_min=4.2, metrics_per_hour=2160),
     )
+
+
+def _minutes(n: int, at: datetime = NOW) -> list[int]:
+    end = int(at.timestamp()) // 60 * 60
+    return [end - 60 * (n - i) for i in range(n)]
+
+
+def detail(name: str = "payments-ledger", window_sec: int = 3600, at: datetime = NOW):
+    """A throttled stream's detail, with one hot shard and a falling-behind consumer."""
+    from kmon.model.detail import ConsumerRow, ShardRow, StreamDetail
+
+    ts = _minutes(60, at)
+
+    def wave(base: float, amp: float) -> tuple[tuple[int, float], ...]:
+        return tuple((t, base + amp * ((i * 7) % 11) / 10) for i, t in enumerate(ts))
+
+    series = {
+        "incoming_bytes": wave(60 * 1.6 * MIB, 60 * 0.3 * MIB),
+        "incoming_records": wave(60 * 1500, 60 * 300),
+        "outgoing_bytes": wave(60 * 1.5 * MIB, 60 * 0.2 * MIB),
+        "outgoing_records": wave(60 * 1400, 60 * 200),
+        "iterator_age_ms": tuple((t, 400.0 + 90 * i) for i, t in enumerate(ts)),
+        "write_throttled": wave(200, 150),
+        "read_throttled": tuple((t, 0.0) for t in ts),
+        "put_throttled_records": wave(900, 400),
+        "put_failed_records": tuple((t, 0.0) for t in ts),
+    }
+    quarter = 2**128 // 4
+    shards = tuple(
+        ShardRow(
+            shard_id=f"shardId-00000000000{i}",
+            is_open=True,
+            parent=None,
+            adjacent_parent=None,
+            hash_share_pct=quarter / 2**128 * 100,
+            incoming_bytes_per_sec=(1.0 if i == 0 else 0.2) * MIB,
+            incoming_records_per_sec=1000 if i == 0 else 180,
+            outgoing_bytes_per_sec=(0.9 if i == 0 else 0.2) * MIB,
+            iterator_age_ms=900,
+            write_throttled=312 if i == 0 else 0,
+            read_throttled=0,
+        )
+        for i in range(2)
+    )
+    lag = tuple((t, 1000.0 + 3000 * i) for i, t in enumerate(ts[-12:]))
+    consumers = (
+        ConsumerRow("efo", "fraud-scorer", 800, "ok", -5, None, None, wave(900, 200)[-12:]),
+        ConsumerRow("efo", "ledger-archiver", lag[-1][1], "warn", 3000, None, 14_000, lag),
+        ConsumerRow("shared", "shared-throughput readers", 5_710, "ok", 90, None, None,
+                    series["iterator_age_ms"][-12:]),
+    )  # fmt: skip
+    return StreamDetail(
+        name=name,
+        window_sec=window_sec,
+        period=60,
+        encryption="KMS",
+        shard_level_metrics=("IncomingBytes",),
+        max_record_kib=1024,
+        closed_shards=0,
+        series=series,
+        shards=shards,
+        consumers=consumers,
+    )

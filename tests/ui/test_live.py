@@ -54,7 +54,7 @@ async def test_outage_shows_within_two_refreshes_and_recovers(endpoint):
             clock.t = NOW + timedelta(seconds=11)
             await pilot.press("r")
             await wait_poll(app, pilot)
-            header = app.header_bar.render_text().plain
+            header = app.screen.header.render_text().plain
             assert "ERROR" in header and f"cannot reach {url}" in header
             assert "STALE" in header  # data is older than two refreshes
             assert app.snapshot.streams[0].name == "live-orders"  # last good numbers stay
@@ -64,7 +64,7 @@ async def test_outage_shows_within_two_refreshes_and_recovers(endpoint):
             clock.t = NOW + timedelta(seconds=20)
             await pilot.press("r")
             await wait_poll(app, pilot)
-            header = app.header_bar.render_text().plain
+            header = app.screen.header.render_text().plain
             assert "ERROR" not in header and "STALE" not in header
             assert "updated 0s ago" in header
     finally:

@@ -117,7 +117,7 @@ async def test_pause_marks_header_and_quit_exits_zero():
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(app, pilot)
         await pilot.press("p")
-        assert "PAUSED" in app.header_bar.render_text().plain
+        assert "PAUSED" in app.screen.header.render_text().plain
         await pilot.press("q")
     assert app.return_code == 0
 
@@ -127,7 +127,7 @@ async def test_stale_and_error_markers_keep_last_numbers():
     app = make_app(clock)
     async with app.run_test(size=(140, 30)) as pilot:
         await ready(app, pilot)
-        assert "STALE" not in app.header_bar.render_text().plain
+        assert "STALE" not in app.screen.header.render_text().plain
         clock.t = NOW + timedelta(seconds=125)
         failing = snapshot(
             at=clock.t, errors={"metrics": "cannot reach http://127.0.0.1:9/: check the network"}
@@ -135,6 +135,6 @@ async def test_stale_and_error_markers_keep_last_numbers():
         # The last good stream list is from before the outage.
         failing = replace(failing, sources=snapshot().sources + failing.sources[1:])
         await ready(app, pilot, failing)
-        header = app.header_bar.render_text().plain
+        header = app.screen.header.render_text().plain
         assert "STALE" in header and "ERROR" in header and "cannot reach" in header
         assert "payments-ledger" in names(app)

@@ -27,9 +27,12 @@ NAVIGATION = {
 GENERAL = {"quit", "help", "refresh", "toggle_pause", "dismiss"}
 
 
+DESCRIPTIONS = {"command_palette": "Jump to a stream (command palette)"}
+
+
 def _group(action: str) -> str:
     name = action.split("(")[0]
-    if name in NAVIGATION:
+    if name in NAVIGATION or name.startswith(("cursor_", "scroll_", "page_")):
         return "Navigation"
     if name in GENERAL:
         return "General"
@@ -66,7 +69,7 @@ class HelpScreen(ModalScreen):
             if (key, description) in seen:
                 continue
             seen.add((key, description))
-            groups[_group(action)].append((key, description))
+            groups[_group(action)].append((key, DESCRIPTIONS.get(action, description)))
         grid = Table.grid(padding=(0, 2))
         grid.add_column(justify="right", style="bold cyan", no_wrap=True)
         grid.add_column()

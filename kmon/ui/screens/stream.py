@@ -27,6 +27,10 @@ STATUS_STYLE = {
 }
 
 
+# A growing iterator age only earns a countdown when the retention line is this close.
+RETENTION_ETA_HORIZON_SEC = 48 * 3600
+
+
 def window_label(seconds: int) -> str:
     return f"{seconds // 3600}h" if seconds >= 3600 else f"{seconds // 60}m"
 
@@ -81,11 +85,11 @@ class StreamScreen(KmonScreen):
         table = self.query_one("#consumer-table", DataTable)
         for key, label, width in (
             ("kind", "Kind", 6),
-            ("name", "Consumer", 20),
-            ("lag", "Lag", 8),
-            ("trend", "Trend", 12),
-            ("status", "Status", 9),
-            ("eta", "Catch-up / loss", 20),
+            ("name", "Consumer", 18),
+            ("lag", "Lag", 7),
+            ("trend", "Trend", 10),
+            ("status", "Status", 8),
+            ("eta", "Catch-up / loss", 18),
         ):
             table.add_column(label, key=key, width=width)
         self.sub_title = self.stream_name
@@ -236,7 +240,7 @@ class StreamScreen(KmonScreen):
             eta = time_to_reach(s.iterator_age_ms or 0.0, risk, slope)
             if eta == 0:
                 t.append("  PAST IT: records expire unread", style="bold red")
-            elif eta is not None:
+            elif eta is not None and eta <= RETENTION_ETA_HORIZON_SEC:
                 t.append(f"  reached in {fmt.duration(eta)} at this rate", style="bold red")
         self.query_one("#iterator-now", Static).update(t)
 

@@ -11,13 +11,13 @@ from kmon.ui import format as fmt
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def gauge(label: str, pct: float | None, limit: str, width: int = 20) -> Text:
+def gauge(label: str, pct: float | None, limit: str, width: int = 12) -> Text:
     """``write bytes  [██████░░░░]  62% of 2 MiB/s``."""
     t = Text()
     t.append(f"{label:<14}")
     if pct is None:
         t.append("[" + "·" * width + "]", style="dim")
-        t.append(f"  {fmt.DASH}  (no limit: on-demand or no data)", style="dim")
+        t.append(f" {fmt.DASH} no limit or no data", style="dim")
         return t
     filled = min(width, round(width * min(pct, 100) / 100))
     style = "green" if pct < 80 else ("yellow" if pct < 100 else "bold red")
