@@ -45,13 +45,23 @@ TABLES_TTL = 1800.0
 EFO_TTL = 600.0
 LAMBDA_TTL = 120.0
 SHARDS_TTL = 600.0
+DESCRIBE_PER_POLL = 25
 # After AccessDenied, a kind of consumer is left alone this long before trying again.
 DENIED_RETRY_SEC = 1800.0
 PROBE_EVERY_SEC = 60.0
+PROBE_MAX_PER_POLL = 200  # shards; each costs a GetShardIterator and a GetRecords
 LAG_HISTORY_SEC = 3600
 
 SHARED_NAME = "shared-throughput readers"
 LAMBDA_OK_RESULTS = frozenset({"OK", "No records processed"})
+
+# What a missing permission turns off, for its note.
+DENIED_LABELS = {
+    "efo": "EFO consumers not shown",
+    "kcl": "KCL applications not shown",
+    "lambda": "Lambda consumers not shown",
+    "probe": "lag probe off",
+}
 
 # The permission each call needs, for AccessDenied notes.
 PERMISSIONS = {
@@ -168,6 +178,7 @@ class _Kcl:
     stream: str
     leases: list[Lease]
     note: str | None = None
+    multi: bool = False  # a multi-stream application: its app-wide lag mixes streams
 
 
 class ConsumerCollector:
@@ -269,7 +280,7 @@ class ConsumerCollector:
         return note
 
     def _deny(self, kind: str, exc: BaseException, api: str) -> str:
-        note = _problem(exc, api)
+        note = f"{DENIED_LABELS.get(kind, kind)}: {_problem(exc, api)}"
         self._denied[kind] = (self._mono() + DENIED_RETRY_SEC, note)
         return note
 
@@ -377,14 +388,21 @@ class ConsumerCollector:
                     errs[f"lag:kcl:{table}"] = note
             for stream in targets:
                 mine = [le for le in leases if le.stream in (None, stream)]
-                apps.append(_Kcl(table, stream, mine, note))
+                multi = any(le.stream for le in leases)
+                apps.append(_Kcl(table, stream, mine, note, multi))
         return apps, unmatched
 
     def _lease_tables(self) -> tuple[str, ...]:
-        found = self._tables.get("tables", self._discover)
-        return tuple(sorted(set(found) | set(self.kcl_tables)))
+        names = self._tables.get("tables", self._list_tables)
+        # A table's key schema never changes, so each table is described once; a few per poll,
+        # so that a large account's first discovery spreads over polls instead of stalling one.
+        unknown = [n for n in names if n not in self._is_lease and n not in self.kcl_tables]
+        for name in unknown[:DESCRIBE_PER_POLL]:
+            self._is_lease[name] = self._describe_is_lease(name)
+        found = {n for n in names if self._is_lease.get(n)}
+        return tuple(sorted(found | set(self.kcl_tables)))
 
-    def _discover(self) -> tuple[str, ...]:
+    def _list_tables(self) -> tuple[str, ...]:
         names: list[str] = []
         kwargs: dict = {"Limit": 100}
         while True:
@@ -395,11 +413,9 @@ class ConsumerCollector:
             if not last:
                 break
             kwargs = {"Limit": 100, "ExclusiveStartTableName": last}
-        for name in names:
-            # A table's key schema never changes: each table is described once.
-            if name not in self._is_lease and name not in self.kcl_tables:
-                self._is_lease[name] = self._describe_is_lease(name)
-        return tuple(n for n in names if self._is_lease.get(n))
+        listed = set(names)
+        self._is_lease = {n: v for n, v in self._is_lease.items() if n in listed}
+        return tuple(names)
 
     def _describe_is_lease(self, name: str) -> bool:
         self._gate("DescribeTable")
@@ -446,7 +462,8 @@ class ConsumerCollector:
         """A single-stream table names only shard ids, which every stream has: ask each
         candidate stream whether it knows a lease's checkpoint (AWS rejects another stream's
         sequence number; reading an iterator reads no data)."""
-        probe = next((le for le in leases if le.has_sequence), None)
+        # The highest shard id narrows the candidates most: few streams have that many shards.
+        probe = max((le for le in leases if le.has_sequence), key=_shard_order, default=None)
         wanted = {probe.shard_id} if probe else {le.shard_id for le in leases}
         candidates = [s.name for s in streams if wanted <= self._shard_ids(s.name)]
         if probe is None:
@@ -505,27 +522,30 @@ class ConsumerCollector:
             errs["lag:probe"] = note
             return
         minute = align(now)
-        for app in apps:
-            for lease in app.leases:
-                if lease.finished or not (lease.has_sequence or lease.checkpoint == "TRIM_HORIZON"):
-                    continue
-                key = (app.table, app.stream, lease.shard_id)
-                if self._mono() - self._probed_at.get(key, float("-inf")) < PROBE_EVERY_SEC:
-                    continue
-                lag = self._guard(
-                    "probe",
-                    "lag:probe",
-                    "GetRecords",
-                    errs,
-                    lambda s=app.stream, le=lease: self._probe_one(s, le),
-                )
-                if "lag:probe" in errs:
-                    return
-                self._probed_at[key] = self._mono()
-                if lag is not None:
-                    series = self._probes.setdefault(key, Series(LAG_HISTORY_SEC // 60 + 5))
-                    series.merge([(minute, float(lag))])
-                    series.prune(minute - LAG_HISTORY_SEC)
+        due = [
+            ((app.table, app.stream, lease.shard_id), app.stream, lease)
+            for app in apps
+            for lease in app.leases
+            if not lease.finished and (lease.has_sequence or lease.checkpoint == "TRIM_HORIZON")
+        ]
+        due = [d for d in due if self._mono() - self._probed_at.get(d[0], -1e18) >= PROBE_EVERY_SEC]
+        # Longest unmeasured first; a big fleet is measured over several polls.
+        due.sort(key=lambda d: self._probed_at.get(d[0], -1e18))
+        for key, stream, lease in due[:PROBE_MAX_PER_POLL]:
+            lag = self._guard(
+                "probe",
+                "lag:probe",
+                "GetRecords",
+                errs,
+                lambda s=stream, le=lease: self._probe_one(s, le),
+            )
+            if "lag:probe" in errs:
+                return  # denied or throttled: the rest would fare the same
+            self._probed_at[key] = self._mono()
+            if lag is not None:
+                series = self._probes.setdefault(key, Series(LAG_HISTORY_SEC // 60 + 5))
+                series.merge([(minute, float(lag))])
+                series.prune(minute - LAG_HISTORY_SEC)
 
     def _probe_one(self, stream: str, lease: Lease) -> float | None:
         kwargs: dict = {"StreamName": stream, "ShardId": lease.shard_id}
@@ -605,9 +625,29 @@ class ConsumerCollector:
     def points(self, key: Hashable) -> list[Point]:
         return self.metrics.series(key).points()
 
-    def probe_points(self, table: str, stream: str, shard: str) -> list[Point]:
-        series = self._probes.get((table, stream, shard))
-        return series.points() if series else []
+    def shard_points(self, app: _Kcl) -> dict[str, list[Point]]:
+        """Each unfinished shard's lag: measured by the probe, or as the application publishes
+        it."""
+        out: dict[str, list[Point]] = {}
+        for lease in app.leases:
+            if lease.finished:
+                continue
+            if self.probe_lag:
+                series = self._probes.get((app.table, app.stream, lease.shard_id))
+                out[lease.shard_id] = series.points() if series else []
+            else:
+                out[lease.shard_id] = self.points(("kcl", app.table, "shard", lease.shard_id))
+        return out
+
+    def still(self, app: _Kcl) -> dict[str, tuple[float, float]]:
+        """How long each lease's counter and checkpoint have not moved, across polls."""
+        now = self._mono()
+        return {le.key: self._watch.observe(app.table, le, now) for le in app.leases}
+
+
+def _shard_order(lease: Lease) -> tuple[int, str]:
+    digits = lease.shard_id.rsplit("-", 1)[-1]
+    return (int(digits) if digits.isdigit() else -1, lease.shard_id)
 
 
 def function_name(mapping: Mapping) -> str:
@@ -678,28 +718,15 @@ class _Judge:
         return from_verdict("lambda", fn, v, points, note=note)
 
     def kcl(self, app: _Kcl) -> ConsumerLag:
-        ns = app.table
-        still = {le.key: self.c._watch.observe(app.table, le, self.c._mono()) for le in app.leases}
-        if self.c.probe_lag:
-            shard_points = {
-                le.shard_id: self.c.probe_points(app.table, app.stream, le.shard_id)
-                for le in app.leases
-            }
-        else:
-            shard_points = {
-                le.shard_id: self.c.points(("kcl", ns, "shard", le.shard_id))
-                for le in app.leases
-                if not le.finished
-            }
         return judge_kcl(
             app.table,
             app.table,
             app.leases,
             now=self.now,
             retention_hours=self.s.retention_hours,
-            still=still,
-            shard_points=shard_points,
-            app_points=self.c.points(("kcl", ns, "app")),
+            still=self.c.still(app),
+            shard_points=self.c.shard_points(app),
+            app_points=() if app.multi else self.c.points(("kcl", app.table, "app")),
             has_traffic=self.traffic,
             thresholds=self.c.thresholds,
             lease_duration_sec=self.c.lease_duration_sec,

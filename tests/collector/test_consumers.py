@@ -392,7 +392,9 @@ def test_dynamodb_access_denied_turns_off_kcl_only(world):
         second = poll(col, refs)
         stub.assert_no_pending_responses()
     for result in (first, second):
-        assert result.errors == {"lag:kcl": "no permission: dynamodb:ListTables"}
+        assert result.errors == {
+            "lag:kcl": "KCL applications not shown: no permission: dynamodb:ListTables"
+        }
         assert [(c.kind, c.name) for c in result.by_stream["s"]] == [("efo", "efo-reader")]
     # Half an hour later it tries again (and now may read the table).
     mono.t += 1800
@@ -407,7 +409,9 @@ def test_lambda_access_denied_and_throttling_are_notes_not_crashes(world):
     stub.add_client_error("list_event_source_mappings", "AccessDeniedException", "no")
     with stub:
         result = poll(make(world), [StreamRef("s", arn, 24)])
-    assert result.errors == {"lag:lambda": "no permission: lambda:ListEventSourceMappings"}
+    assert result.errors == {
+        "lag:lambda": "Lambda consumers not shown: no permission: lambda:ListEventSourceMappings"
+    }
 
     stub = Stubber(world.kinesis)
     stub.add_client_error("list_stream_consumers", "LimitExceededException", "slow down")
@@ -494,7 +498,7 @@ def test_probe_access_denied_turns_off_probing_only(world):
     col = make(world, kcl_tables={"app": "s"}, probe_lag=True)
     with stub:
         result = poll(col, [StreamRef("s", None, 24)])
-    assert result.errors == {"lag:probe": "no permission: kinesis:GetShardIterator"}
+    assert result.errors == {"lag:probe": "lag probe off: no permission: kinesis:GetShardIterator"}
     assert [c.name for c in result.by_stream["s"]] == ["app"]
 
 
