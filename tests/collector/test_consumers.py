@@ -514,3 +514,34 @@ def test_nothing_raises_out_of_poll(world):
     col = make(world, kinesis=Broken(), dynamodb=Broken(), lambda_client=Broken())
     result = poll(col, [StreamRef("s", "arn:x", 24)])
     assert set(result.errors) == {"lag:efo:s", "lag:lambda:s", "lag:kcl"}
+
+
+def test_failed_metrics_never_read_as_a_stopped_consumer(world):
+    arn = world.stream("s")
+    world.kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="reader")
+    stub = Stubber(world.cloudwatch)
+    stub.add_client_error("get_metric_data", "InternalFailure", "try later", 500)
+    with stub:
+        result = poll(make(world), [StreamRef("s", arn, 24)])
+    assert result.errors == {"lag:metrics": "GetMetricData failed: InternalFailure: try later"}
+    assert by_name(result, "s")[("efo", "reader")].status is LagStatus.UNKNOWN
+
+
+def test_discovery_describes_a_few_tables_per_poll(world, monkeypatch):
+    import kmon.collector.consumers as consumers
+
+    monkeypatch.setattr(consumers, "DESCRIBE_PER_POLL", 2)
+    arn = world.stream("s", shards=4)
+    for name in ("a-app", "b-app", "c-app"):
+        world.table(name, [lease_item("shardId-000000000003", "w")])
+    calls: list[str] = []
+    col = make(world, calls)
+    refs = [StreamRef("s", arn, 24)]
+    first = poll(col, refs)
+    assert calls.count("DescribeTable") == 2
+    assert [c.name for c in first.by_stream["s"]] == ["a-app", "b-app"]
+    second = poll(col, refs)
+    assert calls.count("DescribeTable") == 3 and calls.count("ListTables") == 1
+    assert [c.name for c in second.by_stream["s"]] == ["a-app", "b-app", "c-app"]
+    # Never checkpointed, one stream with that shard: matched, and said to be uncertain.
+    assert second.by_stream["s"][0].note == "matched by shard ids only (no checkpoint yet)"
