@@ -165,13 +165,16 @@ def judge_lag(
         found += _lag_findings(window, lag, slope, retention_hours, thresholds)
     status = worst((s for s, _ in found), default=LagStatus.OK)
     ordered = sorted(found, key=lambda f: -f[0].rank)
+    # A trend of a few ms a minute is jitter: projecting it gives days-long "ETAs" that mean
+    # nothing, so times are only given for a real trend.
+    real = slope if slope is not None and abs(slope) >= GROWTH_MIN_MS_PER_MIN else None
     return Verdict(
         status=status,
         reasons=tuple(r for _, r in ordered),
         lag_ms=lag,
         trend_ms_per_min=slope,
-        catch_up_sec=catch_up_sec(lag, slope),
-        data_loss_sec=data_loss_sec(lag, slope, retention_hours),
+        catch_up_sec=catch_up_sec(lag, real),
+        data_loss_sec=data_loss_sec(lag, real, retention_hours),
     )
 
 

@@ -68,6 +68,16 @@ def test_data_loss_is_the_time_until_lag_reaches_retention():
     assert data_loss_sec(1000, 5, None) is None
 
 
+def test_jitter_gives_no_catch_up_or_data_loss_time():
+    v = verdict([300, 310, 330, 320, 340])  # ~9 ms/min: noise
+    assert v.trend_ms_per_min == pytest.approx(9.0)
+    assert v.catch_up_sec is None and v.data_loss_sec is None
+    falling = verdict([340, 320, 330, 310, 300])
+    assert falling.catch_up_sec is None
+    assert verdict([0]).catch_up_sec == 0.0
+    assert verdict([DAY_MS]).data_loss_sec == 0.0
+
+
 def test_verdict_carries_lag_trend_and_times():
     v = verdict([120_000, 90_000, 60_000])
     assert v.lag_ms == 60_000
