@@ -215,6 +215,7 @@ class ConsumerCollector:
         self._tables = SingleFlightCache(TABLES_TTL, clock=monotonic)
         self._table_streams = SingleFlightCache(TABLES_TTL, clock=monotonic)
         self._is_lease: dict[str, bool] = {}
+        self._lists: dict[Hashable, list] = {}  # last good consumer and mapping lists
         self._denied: dict[str, tuple[float, str]] = {}  # kind -> (until, note)
         self._watch = LeaseWatch()
         self._probes: dict[Hashable, Series] = {}
@@ -258,8 +259,9 @@ class ConsumerCollector:
 
         by_stream: dict[str, tuple[ConsumerLag, ...]] = {}
         for s in streams:
-            ctx = _Judge(self, s, now, _has_traffic(traffic(s.name), now, self.window_sec))
-            ctx.silent_means_stop = metrics_ok
+            has_traffic = _has_traffic(traffic(s.name), now, self.window_sec)
+            # Without this poll's metrics, silence proves nothing.
+            ctx = _Judge(self, s, now, has_traffic, silent_means_stop=metrics_ok)
             rows = [ctx.efo(c) for c in efo[s.name]]
             rows += [ctx.kcl(app) for app in kcl if app.stream == s.name]
             rows += [ctx.lambda_(m) for m in lam[s.name]]
@@ -315,7 +317,7 @@ class ConsumerCollector:
                 s.arn, lambda: kinesis.list_consumers(self.kinesis, s.arn, self._gate)
             ),
         )
-        return list(found or ())
+        return self._last_good(("efo", s.arn), found, errs)
 
     # -- Lambda -----------------------------------------------------------------------------
 
@@ -333,7 +335,16 @@ class ConsumerCollector:
             errs,
             lambda: self._lambda.get(s.arn, lambda: self._list_mappings(s.arn)),
         )
-        return list(found or ())
+        return self._last_good(("lambda", s.arn), found, errs)
+
+    def _last_good(self, key: Hashable, found: list | None, errs: dict) -> list:
+        """A list that failed to refresh keeps its last good value (consumers do not vanish
+        on a throttled call), unless the whole kind was just turned off."""
+        if found is not None:
+            self._lists[key] = list(found)
+        elif f"lag:{key[0]}" in errs:
+            self._lists.pop(key, None)
+        return self._lists.get(key, [])
 
     def _list_mappings(self, arn: str) -> list[dict]:
         mappings: list[dict] = []
@@ -669,12 +680,20 @@ def _has_traffic(series: Series, now: int, window_sec: int) -> bool | None:
 class _Judge:
     """Turns one stream's consumers into rows."""
 
-    def __init__(self, owner: ConsumerCollector, s: StreamRef, now: int, traffic: bool | None):
+    def __init__(
+        self,
+        owner: ConsumerCollector,
+        s: StreamRef,
+        now: int,
+        traffic: bool | None,
+        *,
+        silent_means_stop: bool,
+    ) -> None:
         self.c = owner
         self.s = s
         self.now = now
         self.traffic = traffic
-        self.silent_means_stop = True
+        self.silent_means_stop = silent_means_stop
 
     def _verdict(self, points, **kw):
         kw.setdefault("silent_means_stop", self.silent_means_stop)

@@ -545,3 +545,19 @@ def test_discovery_describes_a_few_tables_per_poll(world, monkeypatch):
     assert [c.name for c in second.by_stream["s"]] == ["a-app", "b-app", "c-app"]
     # Never checkpointed, one stream with that shard: matched, and said to be uncertain.
     assert second.by_stream["s"][0].note == "matched by shard ids only (no checkpoint yet)"
+
+
+def test_a_throttled_list_keeps_the_last_good_consumers(world):
+    arn = world.stream("s")
+    world.kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="reader")
+    mono = Mono()
+    col = make(world, monotonic=mono)
+    refs = [StreamRef("s", arn, 24)]
+    assert ("efo", "reader") in by_name(poll(col, refs), "s")
+    mono.t += 3600  # the cached list has expired
+    stub = Stubber(world.kinesis)
+    stub.add_client_error("list_stream_consumers", "LimitExceededException", "slow down")
+    with stub:
+        result = poll(col, refs)
+    assert "lag:efo:s" in result.errors
+    assert ("efo", "reader") in by_name(result, "s")
