@@ -751,6 +751,7 @@ class _Judge:
             lease_duration_sec=self.c.lease_duration_sec,
             window_sec=self.c.window_sec,
             note=app.note,
+            silent_means_stop=self.silent_means_stop,
         )
 
     def shared(self, series: Series) -> ConsumerLag | None:

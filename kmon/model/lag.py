@@ -452,12 +452,15 @@ def judge_kcl(
     lease_duration_sec: float = LEASE_DURATION_SEC,
     window_sec: int = WINDOW_SEC,
     note: str | None = None,
+    silent_means_stop: bool = True,
 ) -> ConsumerLag:
     """One KCL application on one stream, from its leases and its lag series.
 
     ``still`` maps a lease key to how long (s) its counter and checkpoint have not changed;
     ``app_points`` is the application-wide lag when the application publishes it, otherwise
-    the worst shard at each minute stands in.
+    the worst shard at each minute stands in. An application that published lag before but
+    nothing in the window while records arrive has stopped; one that never published may just
+    have its metrics turned off.
     """
     shards: list[ShardLag] = []
     stopped: list[str] = []
@@ -512,7 +515,8 @@ def judge_kcl(
         retention_hours=retention_hours,
         thresholds=thresholds,
         window_sec=window_sec,
-        silent_means_stop=False,
+        has_traffic=has_traffic,
+        silent_means_stop=silent_means_stop and bool(history),
         stopped=_cap(stopped),
         stalled=_cap(stalled),
         warned=warned,

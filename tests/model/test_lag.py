@@ -271,6 +271,17 @@ def test_kcl_thrashing_warns_and_no_metrics_is_unknown():
     assert empty.status is LagStatus.UNKNOWN and empty.note == "no leases"
 
 
+def test_kcl_that_published_lag_and_went_silent_while_records_arrive_is_stopped():
+    old = [(NOW - 30 - 20 * 60, 500.0), (NOW - 30 - 19 * 60, 400.0)]  # before the window
+    c = kcl([lease("s0")], app_points=old, has_traffic=True)
+    assert c.status is LagStatus.STOP
+    assert "no lag datapoints while the stream has traffic" in c.reasons
+    assert kcl([lease("s0")], app_points=old, has_traffic=False).status is LagStatus.UNKNOWN
+    assert kcl([lease("s0")], has_traffic=True).status is LagStatus.UNKNOWN  # never published
+    muted = kcl([lease("s0")], app_points=old, has_traffic=True, silent_means_stop=False)
+    assert muted.status is LagStatus.UNKNOWN
+
+
 def test_kcl_prefers_the_application_tracker_series():
     c = kcl([lease("s0")], shard_points={"s0": pts(10, 10)}, app_points=pts(40_000, 45_000))
     assert c.lag_ms == 45_000 and c.status is LagStatus.WARN
