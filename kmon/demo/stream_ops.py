@@ -60,10 +60,12 @@ class StreamIO:
         lo, hi = self.hash_ranges[sid]
         return str((int(lo) + int(hi)) // 2)
 
-    def put_samples(self, wanted: list[tuple[float, str, int]]) -> int:
-        """Write `count` sample records for each (minute start, shard, count)."""
+    def put_samples(self, wanted: list[tuple[float, str, int]]) -> list[tuple[str, str, float]]:
+        """Write `count` sample records for each (minute start, shard, count). Returns
+        (shard, sequence number, simulated arrival) for each record written; the last record
+        of a minute stands for the end of that minute."""
         records: list[dict[str, Any]] = []
-        keys: list[tuple[float, str]] = []
+        keys: list[tuple[float, float]] = []  # (minute, arrival)
         for minute, sid, count in wanted:
             stamp = datetime.fromtimestamp(minute, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
             for n in range(count):
@@ -75,16 +77,18 @@ class StreamIO:
                         "ExplicitHashKey": self._midpoint(sid),
                     }
                 )
-                keys.append((minute, sid))
+                keys.append((minute, minute + 59.0 * (n + 1) / count))
+        placed: list[tuple[str, str, float]] = []
         for i in range(0, len(records), PUT_RECORDS_MAX):
             chunk = records[i : i + PUT_RECORDS_MAX]
             resp = self.kinesis.put_records(StreamName=self.stream, Records=chunk)
-            for (minute, _), rec in zip(
+            for (minute, arrival), rec in zip(
                 keys[i : i + PUT_RECORDS_MAX], resp["Records"], strict=True
             ):
                 if "SequenceNumber" in rec:
                     self.samples[rec["ShardId"]].append((minute, rec["SequenceNumber"]))
-        return len(records)
+                    placed.append((rec["ShardId"], rec["SequenceNumber"], arrival))
+        return placed
 
     def target_seq(self, sid: str, position: float) -> str | None:
         """The newest sample of a minute fully processed by `position` (epoch seconds)."""

@@ -7,6 +7,7 @@ moto_patches.py), applied to the demo's own backend instances.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -122,6 +123,10 @@ class DemoWorld:
             self._io, self._leases = resources.build_fleet(
                 self._clients, self.specs, self.seed, self.region
             )
+            kinesis = self._backends()["kinesis"]
+            moto_patches.check_sequence_numbers(kinesis)
+            for i, name in enumerate(self.stream_names):
+                moto_patches.aws_sequence_numbers(kinesis.streams[name], i)
             now = self.clock()
             self.started_at = now
             self.model = TrafficModel(self.specs, self.seed, now.timestamp())
@@ -220,7 +225,7 @@ class DemoWorld:
                 if sampled:
                     wanted[spec.name].extend(self._samples(spec, results[spec.name]))
         for name, items in wanted.items():
-            self._io[name].put_samples(items)
+            self._put_samples(name, items)
         self._consume(results, resume=True)
         for table in self._leases.values():
             table.renew(self.history_minutes)
@@ -228,6 +233,10 @@ class DemoWorld:
         self.put_metric_calls += publisher.put_all(self.client("cloudwatch"), datums)
         self.last_minute = results
         self.next_minute = now_minute
+
+    def _put_samples(self, stream: str, wanted: list[tuple[float, str, int]]) -> None:
+        placed = self._io[stream].put_samples(wanted)
+        moto_patches.stamp_arrivals(self._backends()["kinesis"].streams[stream], placed)
 
     def _samples(self, spec: StreamSpec, m: StreamMinute) -> list[tuple[float, str, int]]:
         sio = self._io[spec.name]
@@ -307,7 +316,7 @@ class DemoWorld:
             datums.extend(publisher.minute_datums(spec, m))
             samples = self._samples(spec, m)
             if samples:
-                self._io[spec.name].put_samples(samples)
+                self._put_samples(spec.name, samples)
         self._consume(results)
         for table in self._leases.values():
             table.renew()
@@ -318,7 +327,6 @@ class DemoWorld:
     def _reshard(self) -> None:
         """Split every open shard of the resharding streams (SplitShard at the midpoint)."""
         assert self.model is not None
-        k = self.client("kinesis")
         self.resharded = True
         for spec in self.specs:
             if not spec.reshard:
@@ -326,12 +334,15 @@ class DemoWorld:
             sio = self._io[spec.name]
             sio.refresh_shards()
             parents = list(sio.open)
-            for sid in parents:
-                lo, hi = (int(x) for x in sio.hash_ranges[sid])
-                k.split_shard(
-                    StreamName=spec.name, ShardToSplit=sid, NewStartingHashKey=str((lo + hi) // 2)
-                )
-            moto_patches.route_to_open_shards(self._backends()["kinesis"], spec.name)
+            splits = [(sid, str(sum(int(x) for x in sio.hash_ranges[sid]) // 2)) for sid in parents]
+            kinesis = self._backends()["kinesis"]
+            moto_patches.keep_parent_records(
+                kinesis.streams[spec.name], functools.partial(self._split, spec.name, splits)
+            )
+            moto_patches.route_to_open_shards(kinesis, spec.name)
+            moto_patches.aws_sequence_numbers(
+                kinesis.streams[spec.name], self.stream_names.index(spec.name)
+            )
             sio.refresh_shards()
             children: dict[str, tuple[str, str]] = {}
             for parent in parents:
@@ -344,6 +355,12 @@ class DemoWorld:
                     table.add(kid, sio.hash_ranges[kid], sio.parents[kid])
                 table.write()
         log.info("resharded %s", [s.name for s in self.specs if s.reshard])
+
+    def _split(self, stream: str, splits: list[tuple[str, str]]) -> None:
+        for shard_id, new_starting_hash_key in splits:
+            self.client("kinesis").split_shard(
+                StreamName=stream, ShardToSplit=shard_id, NewStartingHashKey=new_starting_hash_key
+            )
 
     def prune(self) -> None:
         """Forget datapoints older than the history window (plus a margin)."""
@@ -370,6 +387,11 @@ class DemoWorld:
         return len(gone)
 
     # -- introspection -----------------------------------------------------------------
+
+    @property
+    def kcl_tables(self) -> dict[str, str]:
+        """Lease table -> the stream its KCL application reads."""
+        return {table.app: stream for stream, table in self._leases.items()}
 
     @property
     def published_until(self) -> datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -196,6 +196,46 @@ def test_lease_checkpoints_are_real_sequence_numbers(world: DemoWorld, aws: dict
         assert world.published_until - minute > timedelta(minutes=30)
 
 
+def test_sequence_numbers_belong_to_one_shard_and_arrive_in_simulated_time(
+    world: DemoWorld, aws: dict[str, Any]
+) -> None:
+    assert world.kcl_tables == {
+        "order-enricher": "orders-events",
+        "inventory-projector": "inventory-updates",
+        "profile-indexer": "user-profiles",
+    }
+    k = aws["kinesis"]
+    item = aws["dynamodb"].get_item(
+        TableName="inventory-projector", Key={"leaseKey": {"S": "shardId-000000000001"}}
+    )["Item"]
+    seq = item["checkpoint"]["S"]
+    # Like AWS, another stream (or shard) rejects the checkpoint: a lease table has one stream.
+    for stream, shard in (
+        ("orders-events", "shardId-000000000001"),
+        ("inventory-updates", "shardId-000000000002"),
+    ):
+        with pytest.raises(k.exceptions.InvalidArgumentException):
+            k.get_shard_iterator(
+                StreamName=stream,
+                ShardId=shard,
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                StartingSequenceNumber=seq,
+            )
+    it = k.get_shard_iterator(
+        StreamName="inventory-updates",
+        ShardId="shardId-000000000001",
+        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        StartingSequenceNumber=seq,
+    )["ShardIterator"]
+    page = k.get_records(ShardIterator=it, Limit=1)
+    record = page["Records"][0]
+    minute = json.loads(record["Data"])["minute"]
+    arrival = record["ApproximateArrivalTimestamp"].astimezone(timezone.utc)
+    assert arrival.strftime("%Y-%m-%dT%H:%MZ") == minute  # simulated, not when it was written
+    # What a KCL worker would see: the application is more than half an hour behind.
+    assert page["MillisBehindLatest"] > 30 * 60_000
+
+
 def test_lease_counters_increase_as_workers_renew(
     world: DemoWorld, aws: dict[str, Any], clock: Any, wait: Any
 ) -> None:
@@ -243,6 +283,16 @@ def test_reshard_leaves_closed_parents_and_open_children(
     assert len(parents) == 2 and len(children) == 4
     assert {c["ParentShardId"] for c in children} == {p["ShardId"] for p in parents}
     assert all("EndingSequenceNumber" not in c["SequenceNumberRange"] for c in children)
+    # Parents keep their records and numbers; each shard has its own sequence numbers.
+    unit = 10**40
+    for p in parents:
+        rng = p["SequenceNumberRange"]
+        assert (
+            int(rng["StartingSequenceNumber"]) // unit == int(rng["EndingSequenceNumber"]) // unit
+        )
+        assert int(rng["EndingSequenceNumber"]) - int(rng["StartingSequenceNumber"]) >= 100
+    owners = {int(s["SequenceNumberRange"]["StartingSequenceNumber"]) // unit for s in shards}
+    assert len(owners) == len(shards)
     # New records land in the children.
     k = aws["kinesis"]
     child = children[0]["ShardId"]
