@@ -86,6 +86,14 @@ def _from_file(path: Path) -> dict:
         ):
             raise ConfigError(f"{path}: streams must be a list of stream names")
         out["streams"] = tuple(out["streams"])
+    if "cycle" in out and (
+        not isinstance(out["cycle"], int | float)
+        or isinstance(out["cycle"], bool)
+        or out["cycle"] < 1
+    ):
+        raise ConfigError(f"{path}: cycle must be a number of seconds, at least 1")
+    if "wall" in out and not isinstance(out["wall"], bool):
+        raise ConfigError(f"{path}: wall must be true or false")
     if "thresholds" in data:
         out["thresholds"] = _thresholds(data["thresholds"], path)
     return out

@@ -2,8 +2,8 @@
 
     python scripts/screenshots.py [--out screenshots]
 
-The world runs with a fixed seed and the dashboard's clock is frozen at the poll's time, so
-the only thing that changes between runs is the time of day the traffic curve is at.
+The world runs with a fixed seed on a frozen clock, and the dashboard renders that one
+snapshot: overview, the throttled stream's detail, its shards, help, and wall mode.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import argparse
 import asyncio
 import shutil
 import subprocess
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 from kmon.collector.collector import Collector, CollectorOptions
@@ -19,19 +21,40 @@ from kmon.demo import DemoWorld
 from kmon.ui.app import KmonApp
 from kmon.ui.messages import SnapshotReady
 
-SIZE = (150, 24)
+SIZE = (150, 45)
+FROZEN = datetime(2026, 11, 25, 14, 0, 20, tzinfo=timezone.utc)
+THROTTLED = "payments-ledger"
+
+# name -> keys pressed after the snapshot is shown ("open" drills into THROTTLED).
+SHOTS = {
+    "overview": (),
+    "detail": ("open",),
+    "shards": ("open", "s"),
+    "help": ("question_mark",),
+    "wall": ("w",),
+}
 
 
-async def render(snapshot, path: Path) -> None:
+async def render(overview, detailed, keys: tuple[str, ...], path: Path) -> None:
     app = KmonApp(
         None,
         refresh_sec=60,
-        context={"endpoint": snapshot.endpoint, "region": snapshot.region},
-        clock=lambda: snapshot.generated_at,
+        context={"endpoint": overview.endpoint, "region": overview.region},
+        clock=lambda: FROZEN,
     )
     async with app.run_test(size=SIZE) as pilot:
-        app.post_message(SnapshotReady(snapshot))
+        app.post_message(SnapshotReady(overview))
         await pilot.pause()
+        for key in keys:
+            if key == "open":
+                app.open_stream(THROTTLED)
+                await pilot.pause()
+                app.post_message(SnapshotReady(detailed))
+            else:
+                await pilot.press(key)
+                app.post_message(SnapshotReady(detailed if "open" in keys else overview))
+            await pilot.pause()
+        await pilot.pause(0.3)
         app.save_screenshot(filename=path.name, path=str(path.parent))
 
 
@@ -40,18 +63,24 @@ def main() -> None:
     parser.add_argument("--out", default="screenshots", type=Path)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with DemoWorld(seed=7) as world:
+    with DemoWorld(seed=7, clock=lambda: FROZEN, run_thread=False) as world:
         collector = Collector(
-            CollectorOptions(region=world.region, endpoint_url=world.endpoint, emulator=True)
+            CollectorOptions(region=world.region, endpoint_url=world.endpoint, emulator=True),
+            clock=lambda: FROZEN,
         )
-        snapshot = collector.poll(complete=True)
-    svg = args.out / "overview.svg"
-    asyncio.run(render(snapshot, svg))
-    print(f"wrote {svg}")
-    if shutil.which("rsvg-convert"):
-        png = svg.with_suffix(".png")
-        subprocess.run(["rsvg-convert", str(svg), "-o", str(png)], check=True)
-        print(f"wrote {png}")
+        overview = collector.poll(complete=True)
+        collector.set_focus(THROTTLED, 3600)
+        detailed = collector.poll()
+    overview = replace(overview, generated_at=FROZEN)
+    detailed = replace(detailed, generated_at=FROZEN)
+    for name, keys in SHOTS.items():
+        svg = args.out / f"{name}.svg"
+        asyncio.run(render(overview, detailed, keys, svg))
+        print(f"wrote {svg}")
+        if shutil.which("rsvg-convert"):
+            png = svg.with_suffix(".png")
+            subprocess.run(["rsvg-convert", str(svg), "-o", str(png)], check=True)
+            print(f"wrote {png}")
 
 
 if __name__ == "__main__":

@@ -227,7 +227,8 @@ def _lag_row(
     else:
         status = "ok"
     catch_up = None
-    if slope is not None and slope < 0 and lag > 0:
+    # A catch-up time is news only for a consumer that is meaningfully behind.
+    if slope is not None and slope < 0 and lag >= t.iterator_age_warn_ms:
         catch_up = lag / -slope * 60
     return ConsumerRow(
         kind,

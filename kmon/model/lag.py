@@ -294,15 +294,21 @@ def lease_problems(
     thresholds: Thresholds = Thresholds(),
     lease_duration_sec: float = LEASE_DURATION_SEC,
     window_sec: int = WINDOW_SEC,
+    waiting_for: Sequence[str] = (),
 ) -> tuple[list[str], list[str]]:
-    """(stopped reasons, stalled reasons) for one lease from what was seen of it."""
+    """(stopped reasons, stalled reasons) for one lease from what was seen of it.
+
+    ``waiting_for``: parent shards not finished yet; the KCL holds a child until its parents
+    are done, so a child that does not move then is waiting, not stalled.
+    """
     stopped: list[str] = []
     stalled: list[str] = []
     if lease.finished:
         return stopped, stalled
     if not lease.owner:
         stopped.append(f"lease {lease.shard_id} has no owner")
-    elif counter_still_sec > lease_duration_sec:
+    elif lease.lease_counter is not None and counter_still_sec > lease_duration_sec:
+        # (a row without a readable counter says nothing about its worker)
         stopped.append(
             f"worker {lease.owner} has not renewed lease {lease.shard_id} "
             f"for {counter_still_sec:.0f} s"
@@ -310,7 +316,7 @@ def lease_problems(
     # An idle shard of a busy stream does not checkpoint either: only call it stalled when its
     # lag is unknown or high, i.e. records are waiting after the checkpoint.
     caught_up = shard_lag_ms is not None and shard_lag_ms < thresholds.iterator_age_warn_ms
-    if has_traffic and checkpoint_still_sec >= window_sec and not caught_up:
+    if has_traffic and checkpoint_still_sec >= window_sec and not caught_up and not waiting_for:
         stalled.append(
             f"checkpoint of {lease.shard_id} unchanged for {checkpoint_still_sec / 60:.0f} min "
             "while records arrive"
@@ -465,6 +471,7 @@ def judge_kcl(
     shards: list[ShardLag] = []
     stopped: list[str] = []
     stalled: list[str] = []
+    open_shards = {le.shard_id for le in leases if not le.finished}
     for lease in sorted(leases, key=lambda le: le.shard_id):
         points = in_window(shard_points.get(lease.shard_id, ()), now, window_sec)
         counter_still, checkpoint_still = still.get(lease.key, (0.0, 0.0))
@@ -477,6 +484,7 @@ def judge_kcl(
             thresholds=thresholds,
             lease_duration_sec=lease_duration_sec,
             window_sec=window_sec,
+            waiting_for=[p for p in lease.parents if p in open_shards],
         )
         stopped += stop
         stalled += stall

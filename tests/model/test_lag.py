@@ -262,6 +262,28 @@ def test_kcl_stalled_checkpoint_while_records_arrive():
     )
 
 
+def test_kcl_child_waiting_for_its_parent_is_not_stalled():
+    leases = [
+        lease("p0", checkpoint="100"),
+        lease("c1", checkpoint="TRIM_HORIZON", parents=("p0",)),
+        lease("c2", checkpoint="TRIM_HORIZON", parents=("gone",)),  # parent already cleaned up
+    ]
+    still = {le.key: (0.0, 900.0) for le in leases}
+    c = kcl(leases, still=still, has_traffic=True)
+    assert [(s.shard_id, s.status) for s in c.shards] == [
+        ("c1", LagStatus.UNKNOWN),
+        ("c2", LagStatus.STALL),
+        ("p0", LagStatus.STALL),
+    ]
+
+
+def test_a_row_without_a_readable_counter_does_not_make_a_dead_worker():
+    row = Lease("s0", "s0", "w1", "5", None, None)
+    assert kcl([row], still={"s0": (120.0, 0.0)}, shard_points={"s0": pts(10)}).status is (
+        LagStatus.OK
+    )
+
+
 def test_kcl_thrashing_warns_and_no_metrics_is_unknown():
     c = kcl([lease("s0", switches=4)], shard_points={"s0": pts(10)})
     assert c.status is LagStatus.WARN and c.thrashing == ("s0",)

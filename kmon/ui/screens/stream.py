@@ -177,8 +177,8 @@ class StreamScreen(KmonScreen):
             bytes_limits.append(Limit(f"read limit {fmt.bytes_rate(rb)}", rb, "magenta"))
         self.query_one("#bytes-chart", TimeChart).show(
             [
-                Line("in B/s", d.rate("incoming_bytes"), "cyan"),
                 Line("out B/s", d.rate("outgoing_bytes"), "green"),
+                Line("in B/s", d.rate("incoming_bytes"), "cyan"),
             ],
             bytes_limits,
             window_sec=d.window_sec,
@@ -186,8 +186,8 @@ class StreamScreen(KmonScreen):
         )
         self.query_one("#records-chart", TimeChart).show(
             [
-                Line("in rec/s", d.rate("incoming_records"), "cyan"),
                 Line("out rec/s", d.rate("outgoing_records"), "green"),
+                Line("in rec/s", d.rate("incoming_records"), "cyan"),
             ],
             [Limit(f"write limit {fmt.count_rate(wr)}", wr, "red")] if wr else [],
             window_sec=d.window_sec,
@@ -247,11 +247,11 @@ class StreamScreen(KmonScreen):
     def _throttling(self, now: int) -> None:
         d, s = self.detail, self.state
         self.query_one("#throttle-chart", TimeChart).show(
-            [
-                Line("write exceeded", d.values("write_throttled"), "red"),
-                Line("read exceeded", d.values("read_throttled"), "magenta"),
-                Line("put throttled", d.values("put_throttled_records"), "yellow"),
+            [  # drawn in order: the provisioned-throughput counts last, on top
                 Line("put failed", d.values("put_failed_records"), "white"),
+                Line("put throttled", d.values("put_throttled_records"), "yellow"),
+                Line("read exceeded", d.values("read_throttled"), "magenta"),
+                Line("write exceeded", d.values("write_throttled"), "red"),
             ],
             [],
             window_sec=d.window_sec,
