@@ -305,10 +305,10 @@ def lease_problems(
     stalled: list[str] = []
     if lease.finished:
         return stopped, stalled
+    # A row without a readable counter says nothing about its worker.
     if not lease.owner:
         stopped.append(f"lease {lease.shard_id} has no owner")
     elif lease.lease_counter is not None and counter_still_sec > lease_duration_sec:
-        # (a row without a readable counter says nothing about its worker)
         stopped.append(
             f"worker {lease.owner} has not renewed lease {lease.shard_id} "
             f"for {counter_still_sec:.0f} s"
