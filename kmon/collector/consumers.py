@@ -88,7 +88,7 @@ class StreamRef:
 class ConsumersResult:
     by_stream: dict[str, tuple[ConsumerLag, ...]]
     # source -> one readable line; sources are "lag:efo:<stream>", "lag:kcl", "lag:kcl:<table>",
-    # "lag:lambda", "lag:lambda:<stream>", "lag:probe", "lag:metrics", "lag".
+    # "lag:lambda", "lag:lambda:<stream>", "lag:probe", "lag:metrics", "lag:poll".
     errors: dict[str, str] = field(default_factory=dict)
     # Lease tables found that belong to none of the streams polled.
     unmatched_tables: tuple[str, ...] = ()
@@ -240,7 +240,7 @@ class ConsumerCollector:
             return self._poll(streams, now, shared_series, traffic, errs)
         except Exception as exc:  # the dashboard must never die from what it shows
             log.exception("consumer poll failed")
-            errs["lag"] = errors.describe(exc)
+            errs["lag:poll"] = errors.describe(exc)
             return ConsumersResult({s.name: () for s in streams}, errs)
 
     # -- one poll ---------------------------------------------------------------------------

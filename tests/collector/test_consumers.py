@@ -508,9 +508,9 @@ def test_nothing_raises_out_of_poll(world):
             raise RuntimeError("boom")
 
     col = make(world)
-    result = col.poll([StreamRef("s", "arn:x", 24)], NOW_SEC, None, None)  # type: ignore[arg-type]
+    result = col.poll([StreamRef("s", None, 24)], NOW_SEC, None, None)  # type: ignore[arg-type]
     assert result.by_stream == {"s": ()}
-    assert "lag" in result.errors
+    assert result.errors == {"lag:poll": "TypeError: 'NoneType' object is not callable"}
     col = make(world, kinesis=Broken(), dynamodb=Broken(), lambda_client=Broken())
     result = poll(col, [StreamRef("s", "arn:x", 24)])
     assert set(result.errors) == {"lag:efo:s", "lag:lambda:s", "lag:kcl"}
