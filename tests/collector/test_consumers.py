@@ -561,3 +561,23 @@ def test_a_throttled_list_keeps_the_last_good_consumers(world):
         result = poll(col, refs)
     assert "lag:efo:s" in result.errors
     assert ("efo", "reader") in by_name(result, "s")
+
+
+@pytest.mark.parametrize("denied", ["describe_table", "scan"])
+def test_any_dynamodb_denial_names_its_permission(world, denied):
+    arn = world.stream("s")
+    stub = Stubber(world.dynamodb)
+    stub.add_response("list_tables", {"TableNames": ["app"]})
+    key = [{"AttributeName": "leaseKey", "KeyType": "HASH"}]
+    if denied == "describe_table":
+        stub.add_client_error("describe_table", "AccessDeniedException", "no")
+    else:
+        stub.add_response("describe_table", {"Table": {"TableName": "app", "KeySchema": key}})
+        stub.add_client_error("scan", "AccessDeniedException", "no")
+    with stub:
+        result = poll(make(world), [StreamRef("s", arn, 24)])
+        stub.assert_no_pending_responses()
+    permission = {"describe_table": "DescribeTable", "scan": "Scan"}[denied]
+    assert result.errors == {
+        "lag:kcl": f"KCL applications not shown: no permission: dynamodb:{permission}"
+    }
