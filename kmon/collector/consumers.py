@@ -94,10 +94,6 @@ class ConsumersResult:
     unmatched_tables: tuple[str, ...] = ()
 
 
-class Denied(errors.KmonError):
-    """AccessDenied, worded with the permission that is missing."""
-
-
 def _problem(exc: BaseException, api: str) -> str:
     if errors.is_access_denied(exc):
         return f"no permission: {PERMISSIONS.get(api, api)}"

@@ -29,9 +29,6 @@ LEASE_DURATION_SEC = 10.0
 # ownerSwitchesSinceCheckpoint at or above this: workers keep taking the lease from each other.
 THRASH_SWITCHES = 3
 
-# Checkpoints that are positions, not sequence numbers.
-SENTINELS = frozenset({"TRIM_HORIZON", "LATEST", "SHARD_END", "AT_TIMESTAMP"})
-
 Point = tuple[int, float]  # (epoch seconds, lag ms)
 
 
@@ -219,6 +216,7 @@ class Lease:
 
     @property
     def has_sequence(self) -> bool:
+        """The checkpoint is a sequence number, not TRIM_HORIZON / LATEST / AT_TIMESTAMP / ..."""
         return bool(self.checkpoint) and self.checkpoint.isdigit()
 
 
