@@ -59,6 +59,7 @@ LAMBDA_OK_RESULTS = frozenset({"OK", "No records processed"})
 DENIED_LABELS = {
     "efo": "EFO consumers not shown",
     "kcl": "KCL applications not shown",
+    "kcl-discovery": "KCL lease tables not discovered, only --kcl-table ones read",
     "lambda": "Lambda consumers not shown",
     "probe": "lag probe off",
 }
@@ -88,7 +89,8 @@ class StreamRef:
 class ConsumersResult:
     by_stream: dict[str, tuple[ConsumerLag, ...]]
     # source -> one readable line; sources are "lag:efo:<stream>", "lag:kcl", "lag:kcl:<table>",
-    # "lag:lambda", "lag:lambda:<stream>", "lag:probe", "lag:metrics", "lag:poll".
+    # "lag:kcl-discovery", "lag:lambda", "lag:lambda:<stream>", "lag:probe", "lag:metrics",
+    # "lag:poll".
     errors: dict[str, str] = field(default_factory=dict)
     # Lease tables found that belong to none of the streams polled.
     unmatched_tables: tuple[str, ...] = ()
@@ -363,7 +365,7 @@ class ConsumerCollector:
             return [], set()
         if self.dynamodb is None:
             return [], set()
-        tables = self._guard("kcl", "lag:kcl", "ListTables", errs, self._lease_tables)
+        tables = self._tables_to_read(errs)
         if tables is None:
             return [], set()
         names = {s.name for s in streams}
@@ -398,6 +400,20 @@ class ConsumerCollector:
                 multi = any(le.stream for le in leases)
                 apps.append(_Kcl(table, stream, mine, note, multi))
         return apps, unmatched
+
+    def _tables_to_read(self, errs: dict) -> tuple[str, ...] | None:
+        """Discovered lease tables plus the named ones. When discovery is denied or fails, the
+        tables named with --kcl-table are still read (a policy may allow only those)."""
+        manual = tuple(sorted(self.kcl_tables))
+        note = self._denied_note("kcl-discovery")
+        if note:
+            errs["lag:kcl-discovery"] = note
+            return manual
+        kind = "kcl-discovery" if manual else "kcl"
+        tables = self._guard(kind, "lag:kcl", "ListTables", errs, self._lease_tables)
+        if tables is None:
+            return manual or None
+        return tables
 
     def _lease_tables(self) -> tuple[str, ...]:
         names = self._tables.get("tables", self._list_tables)

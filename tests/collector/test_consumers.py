@@ -581,3 +581,23 @@ def test_any_dynamodb_denial_names_its_permission(world, denied):
     assert result.errors == {
         "lag:kcl": f"KCL applications not shown: no permission: dynamodb:{permission}"
     }
+
+
+def test_named_tables_are_read_when_discovery_is_denied(world):
+    arn = world.stream("s")
+    world.table("app", [lease_item("shardId-000000000000", "w")])
+    stub = Stubber(world.dynamodb)
+    stub.add_client_error("list_tables", "AccessDeniedException", "no")
+    stub.add_response("scan", {"Items": [lease_item("shardId-000000000000", "w")]})
+    stub.add_response("scan", {"Items": [lease_item("shardId-000000000000", "w")]})
+    col = make(world, kcl_tables={"app": "s"})
+    with stub:
+        first = poll(col, [StreamRef("s", arn, 24)])
+        second = poll(col, [StreamRef("s", arn, 24)])  # no second ListTables
+        stub.assert_no_pending_responses()
+    for result in (first, second):
+        assert result.errors == {
+            "lag:kcl-discovery": "KCL lease tables not discovered, only --kcl-table ones read: "
+            "no permission: dynamodb:ListTables"
+        }
+        assert [(c.kind, c.name) for c in result.by_stream["s"]] == [("kcl", "app")]
