@@ -49,6 +49,8 @@ SETTING_KEYS = (
     "log",
     "wall",
     "cycle",
+    "kcl_tables",
+    "probe_lag",
 )
 
 
@@ -70,6 +72,13 @@ def cycle_seconds(text: str) -> float:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 second, got {text}")
     return value
+
+
+def kcl_mapping(text: str) -> tuple[str, str]:
+    table, sep, stream = text.partition("=")
+    if not sep or not table.strip() or not stream.strip():
+        raise argparse.ArgumentTypeError(f"expected TABLE=STREAM, got {text!r}")
+    return table.strip(), stream.strip()
 
 
 def port_number(text: str) -> int:
@@ -110,6 +119,25 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
         type=refresh_seconds,
         help=f"seconds between polls (default 60, minimum {MIN_REFRESH:g}); "
         "CloudWatch data is per minute",
+        **d,
+    )
+    lag = p.add_argument_group("consumer lag")
+    lag.add_argument(
+        "--kcl-table",
+        metavar="TABLE=STREAM",
+        type=kcl_mapping,
+        action="append",
+        dest="kcl_tables",
+        help="this DynamoDB table is the KCL lease table of STREAM (repeatable; "
+        "skips discovery for it)",
+        **d,
+    )
+    lag.add_argument(
+        "--probe-lag",
+        action="store_true",
+        dest="probe_lag",
+        help="measure KCL lag with GetRecords, one record per shard per minute "
+        "(spends read capacity; default: the application's own metrics)",
         **d,
     )
     wall = p.add_argument_group("wall screen")
@@ -187,7 +215,9 @@ def setup_logging(settings: Settings, to_stderr: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cli = {k: getattr(args, k) for k in SETTING_KEYS if getattr(args, k, None) is not None}
-    for flag in ("debug", "wall"):
+    if "kcl_tables" in cli:
+        cli["kcl_tables"] = dict(cli["kcl_tables"])
+    for flag in ("debug", "wall", "probe_lag"):
         if not cli.get(flag):
             cli.pop(flag, None)
     try:
@@ -225,6 +255,8 @@ def _collector(settings: Settings, emulator: bool = False):
             streams=settings.streams,
             thresholds=settings.thresholds,
             emulator=emulator,
+            kcl_tables=dict(settings.kcl_tables),
+            probe_lag=settings.probe_lag,
         )
     )
 

@@ -33,6 +33,8 @@ class Settings:
     log: str | None = None
     wall: bool = False
     cycle: float = 15.0
+    kcl_tables: dict[str, str] = field(default_factory=dict)
+    probe_lag: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -70,6 +72,8 @@ def _from_file(path: Path) -> dict:
         "log",
         "wall",
         "cycle",
+        "kcl_tables",
+        "probe_lag",
         "thresholds",
     }
     unknown = sorted(set(data) - known)
@@ -92,8 +96,15 @@ def _from_file(path: Path) -> dict:
         or out["cycle"] < 1
     ):
         raise ConfigError(f"{path}: cycle must be a number of seconds, at least 1")
-    if "wall" in out and not isinstance(out["wall"], bool):
-        raise ConfigError(f"{path}: wall must be true or false")
+    for flag in ("wall", "probe_lag"):
+        if flag in out and not isinstance(out[flag], bool):
+            raise ConfigError(f"{path}: {flag} must be true or false")
+    if "kcl_tables" in out:
+        tables = out["kcl_tables"]
+        if not isinstance(tables, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in tables.items()
+        ):
+            raise ConfigError(f'{path}: kcl_tables must be a table of TABLE = "STREAM"')
     if "thresholds" in data:
         out["thresholds"] = _thresholds(data["thresholds"], path)
     return out
@@ -134,7 +145,10 @@ def load_settings(cli: dict, env: dict[str, str] | None = None) -> Settings:
     merged: dict = {}
     merged.update(_from_file(config_path(env)))
     merged.update(_from_env(env))
-    merged.update({k: v for k, v in cli.items() if v is not None})
+    cli = {k: v for k, v in cli.items() if v is not None}
+    if "kcl_tables" in cli:  # command-line mappings add to the file's
+        cli["kcl_tables"] = {**merged.get("kcl_tables", {}), **cli["kcl_tables"]}
+    merged.update(cli)
     if "streams" in merged:
         merged["streams"] = tuple(merged["streams"])
     return replace(Settings(), **merged)

@@ -22,7 +22,7 @@ CLIENT_CONFIG = Config(
     user_agent_extra=f"kmon/{__version__}",
 )
 
-SERVICES = ("kinesis", "cloudwatch", "sts")
+SERVICES = ("kinesis", "cloudwatch", "sts", "dynamodb", "lambda")
 
 # What an emulator is given when the environment has no credentials: it accepts any.
 EMULATOR_CREDENTIALS = Credentials("kmon-emulator", "kmon-emulator")
@@ -33,6 +33,8 @@ class AwsClients:
     kinesis: object
     cloudwatch: object
     sts: object
+    dynamodb: object  # KCL lease tables
+    lambda_: object  # event source mappings
     region: str
     endpoint_url: str | None
     profile: str | None
@@ -63,7 +65,7 @@ def build_clients(
             service, region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG, **creds
         )
         _count_requests(client, accounting)
-        clients[service] = client
+        clients["lambda_" if service == "lambda" else service] = client
     return AwsClients(region=region, endpoint_url=endpoint_url, profile=profile, **clients)
 
 

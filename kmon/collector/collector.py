@@ -7,13 +7,14 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from kmon.collector import errors, kinesis
 from kmon.collector.budget import Accounting, ApiBudget
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.clients import AwsClients, build_clients
+from kmon.collector.consumers import ConsumerCollector, StreamRef
 from kmon.collector.detail import DetailFetcher
 from kmon.collector.metrics import MetricStore, stream_queries
 from kmon.model.detail import StreamDetail
@@ -58,6 +59,10 @@ class CollectorOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     # Talking to an emulator we started ourselves: never send the user's real credentials.
     emulator: bool = False
+    # KCL lease table -> stream, set by hand (skips discovery for those tables).
+    kcl_tables: dict[str, str] = field(default_factory=dict)
+    # Measure KCL lag with GetRecords (spends read capacity) instead of the app's metrics.
+    probe_lag: bool = False
 
 
 class Collector:
@@ -87,6 +92,8 @@ class Collector:
         self._pending = 0
         self._last_exc: BaseException | None = None
         self.detail = DetailFetcher()
+        self._consumer_collector: ConsumerCollector | None = None
+        self._consumers: dict[str, tuple] = {}
         self._detail_value: StreamDetail | None = None
 
     # -- public ---------------------------------------------------------------------------
@@ -156,6 +163,7 @@ class Collector:
         self._describe_due(clients, complete)
         self._refresh_limits(clients)
         self._fetch_metrics(clients, names)
+        self._poll_consumers(clients)
         self._fetch_detail(clients)
 
     def _gate(self, api: str) -> None:
@@ -270,6 +278,42 @@ class Collector:
             lambda: self.metrics.fetch(clients.cloudwatch, stream_queries(names), now, self._gate),
         )
 
+    def _poll_consumers(self, clients: AwsClients) -> None:
+        if self._consumer_collector is None:
+            self._consumer_collector = ConsumerCollector(
+                clients.kinesis,
+                clients.cloudwatch,
+                clients.dynamodb,
+                clients.lambda_,
+                gate=self._gate,
+                monotonic=self._monotonic,
+                kcl_tables=self.options.kcl_tables,
+                probe_lag=self.options.probe_lag,
+                thresholds=self.options.thresholds,
+            )
+        refs = []
+        for listed in self._listed:
+            info = self._info.get(listed.name)
+            desc = info.description if info else None
+            refs.append(
+                StreamRef(
+                    listed.name,
+                    (desc.arn if desc else None) or listed.arn,
+                    desc.retention_hours if desc else None,
+                )
+            )
+        result = self._consumer_collector.poll(
+            refs,
+            int(self._clock().timestamp()),
+            shared_series=lambda n: self.metrics.stream_series(n, "iterator_age_ms"),
+            traffic=lambda n: self.metrics.stream_series(n, "incoming_records"),
+        )
+        self._consumers = dict(result.by_stream)
+        for source in [k for k in self._sources if k.startswith("lag:")]:
+            del self._sources[source]
+        for source, message in result.errors.items():
+            self._sources[source] = _Source(error=message)
+
     def _fetch_detail(self, clients: AwsClients) -> None:
         focus = self.detail.focus
         if focus is None:
@@ -292,14 +336,7 @@ class Collector:
         detail = self._call(
             "detail",
             "GetMetricData",
-            lambda: self.detail.fetch(
-                clients,
-                info.description,
-                info.efo_names,
-                now,
-                self._gate,
-                self.options.thresholds,
-            ),
+            lambda: self.detail.fetch(clients, info.description, now, self._gate),
         )
         if detail is not None:
             self._detail_value = detail
@@ -337,15 +374,18 @@ class Collector:
                 retention_hours=desc.retention_hours if desc else None,
                 efo_consumers=info.efo_consumers if info else None,
             )
-            streams.append(
-                stream_state(
-                    facts,
-                    lambda key, n=listed.name: self.metrics.stream_series(n, key),
-                    now,
-                    metrics_available=metrics_ok,
-                    thresholds=self.options.thresholds,
-                )
+            state = stream_state(
+                facts,
+                lambda key, n=listed.name: self.metrics.stream_series(n, key),
+                now,
+                metrics_available=metrics_ok,
+                thresholds=self.options.thresholds,
             )
+            consumers = self._consumers.get(listed.name, ())
+            consumers = tuple(
+                sorted(consumers, key=lambda c: (-c.status.rank, -(c.lag_ms or 0.0), c.name))
+            )
+            streams.append(replace(state, consumers=consumers))
         calls_per_min, metrics_per_hour = self.accounting.rates(self.options.refresh)
         api = ApiUsage(
             calls=self.accounting.calls,
@@ -382,10 +422,13 @@ class Collector:
 
 # The header shows the first error: the one that explains the most goes first.
 _SOURCE_PRIORITY = {"streams": 0, "account": 1, "metrics": 2, "detail": 3, "limits": 4}
+# Consumer-lag sources are notes (a consumer kind kmon may not read), listed after the rest.
+_NOTE_PREFIX = "lag:"
 
 
 def _source_order(item: tuple[str, _Source]) -> tuple[int, str]:
-    return _SOURCE_PRIORITY.get(item[0], 9), item[0]
+    name = item[0]
+    return _SOURCE_PRIORITY.get(name, 20 if name.startswith(_NOTE_PREFIX) else 9), name
 
 
 __all__ = ["Collector", "CollectorOptions", "Health"]

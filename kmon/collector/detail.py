@@ -8,19 +8,13 @@ from collections.abc import Callable
 from kmon.collector import kinesis
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.metrics import MetricQuery, MetricSpec, MetricStore, align, stream_queries
-from kmon.model import limits
 from kmon.model.detail import (
     WINDOWS_SEC,
-    ConsumerRow,
     ShardRow,
     StreamDetail,
     hash_share_pct,
     period_for,
-    slope_per_min,
-    time_to_reach,
 )
-from kmon.model.health import Thresholds
-from kmon.model.series import Series
 
 Gate = Callable[[str], None]
 
@@ -48,7 +42,6 @@ SHARD_METRICS: tuple[MetricSpec, ...] = (
 )
 SHARD_HISTORY_SEC = 15 * 60
 MAX_SHARDS_WITH_METRICS = 80  # 80 shards x 6 metrics stays within one 500-query call
-LAG_TREND_POINTS = 10
 
 
 class DetailFetcher:
@@ -85,10 +78,8 @@ class DetailFetcher:
         self,
         clients,
         description: kinesis.StreamDescription,
-        efo_names: tuple[str, ...],
         now: int,
         gate: Gate,
-        thresholds: Thresholds,
     ) -> StreamDetail | None:
         with self._lock:
             focus = self._focus
@@ -97,16 +88,7 @@ class DetailFetcher:
         name, window = focus
         period = period_for(window)
         store = self._store(period)
-        queries = stream_queries([name], DETAIL_METRICS) + [
-            MetricQuery(
-                ("efo", c),
-                "AWS/Kinesis",
-                "SubscribeToShardEvent.MillisBehindLatest",
-                (("StreamName", name), ("ConsumerName", c)),
-                "Maximum",
-            )
-            for c in efo_names
-        ]
+        queries = stream_queries([name], DETAIL_METRICS)
         store.fetch(clients.cloudwatch, queries, now, gate)
 
         shards = self._shards.get(name, lambda: kinesis.list_shards(clients.kinesis, name, gate))
@@ -144,9 +126,6 @@ class DetailFetcher:
             closed_shards=sum(1 for s in shards if not _is_open(s)),
             series=series,
             shards=tuple(self._shard_rows(shards, enhanced, now)),
-            consumers=tuple(
-                self._consumer_rows(store, name, efo_names, since, description, thresholds)
-            ),
         )
 
     def _shard_rows(self, shards: list[dict], enhanced: bool, now: int) -> list[ShardRow]:
@@ -180,63 +159,6 @@ class DetailFetcher:
             )
         return rows
 
-    def _consumer_rows(
-        self,
-        store: MetricStore,
-        name: str,
-        efo_names: tuple[str, ...],
-        since: int,
-        description: kinesis.StreamDescription,
-        thresholds: Thresholds,
-    ) -> list[ConsumerRow]:
-        retention_ms = description.retention_hours * limits.HOUR * 1000
-        rows = [
-            _lag_row("efo", c, store.series(("efo", c)), since, retention_ms, thresholds)
-            for c in efo_names
-        ]
-        rows.append(
-            _lag_row(
-                "shared",
-                "shared-throughput readers",
-                store.stream_series(name, "iterator_age_ms"),
-                since,
-                retention_ms,
-                thresholds,
-            )
-        )
-        return rows
-
 
 def _is_open(shard: dict) -> bool:
     return "EndingSequenceNumber" not in (shard.get("SequenceNumberRange") or {})
-
-
-def _lag_row(
-    kind: str, name: str, series: Series, since: int, retention_ms: float, t: Thresholds
-) -> ConsumerRow:
-    history = tuple(series.points(since))
-    if not history:
-        return ConsumerRow(kind, name, None, "unknown", history=history)
-    lag = history[-1][1]
-    slope = slope_per_min(history[-LAG_TREND_POINTS:])
-    risk = retention_ms * t.retention_crit_fraction
-    if lag >= risk:
-        status = "err"
-    elif lag >= t.iterator_age_warn_ms or (slope is not None and slope > 1000):
-        status = "warn"
-    else:
-        status = "ok"
-    catch_up = None
-    # A catch-up time is news only for a consumer that is meaningfully behind.
-    if slope is not None and slope < 0 and lag >= t.iterator_age_warn_ms:
-        catch_up = lag / -slope * 60
-    return ConsumerRow(
-        kind,
-        name,
-        lag,
-        status,
-        trend_ms_per_min=slope,
-        catch_up_sec=catch_up,
-        data_loss_sec=time_to_reach(lag, retention_ms, slope),
-        history=history,
-    )

@@ -23,6 +23,12 @@ PERMISSIONS = {
     "DescribeLimits": "kinesis:DescribeLimits",
     "GetMetricData": "cloudwatch:GetMetricData",
     "GetCallerIdentity": "sts:GetCallerIdentity",
+    "ListTables": "dynamodb:ListTables",
+    "DescribeTable": "dynamodb:DescribeTable",
+    "Scan": "dynamodb:Scan",
+    "ListEventSourceMappings": "lambda:ListEventSourceMappings",
+    "GetShardIterator": "kinesis:GetShardIterator",
+    "GetRecords": "kinesis:GetRecords",
 }
 
 THROTTLE_CODES = {

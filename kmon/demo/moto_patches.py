@@ -8,6 +8,7 @@ datapoint and lease write for as long as the process runs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from types import MethodType
 from typing import Any
@@ -100,13 +101,26 @@ def forget_replaced_items() -> int:
 SEQ_SHARD_UNIT = 10**40  # a sequence number // this = which stream and shard it belongs to
 
 
+# moto serves each request on its own thread without locks: a GetRecords iterating a shard
+# while a PutRecords (or an expiry) changes it fails with "mutated during iteration".
+RECORDS_LOCK = threading.RLock()
+
+
 def _aws_put_record(self: Any, partition_key: str, data: str, explicit_hash_key: str) -> str:
     from moto.kinesis.models import Record
 
-    self._kmon_next += 1
-    seq = self._kmon_next
-    self.records[seq] = Record(partition_key, data, seq, explicit_hash_key)
+    with RECORDS_LOCK:
+        self._kmon_next += 1
+        seq = self._kmon_next
+        self.records[seq] = Record(partition_key, data, seq, explicit_hash_key)
     return str(seq)
+
+
+def _locked_get_records(self: Any, last_sequence_id: str, limit: int | None) -> Any:
+    from moto.kinesis.models import Shard
+
+    with RECORDS_LOCK:
+        return Shard.get_records(self, last_sequence_id, limit)
 
 
 def aws_sequence_numbers(stream: Any, stream_index: int) -> None:
@@ -120,6 +134,7 @@ def aws_sequence_numbers(stream: Any, stream_index: int) -> None:
         shard._kmon_base = base
         shard._kmon_next = max([base, *shard.records])
         shard.put_record = MethodType(_aws_put_record, shard)
+        shard.get_records = MethodType(_locked_get_records, shard)
 
 
 def _checked_shard_iterator(
@@ -173,14 +188,15 @@ def stamp_arrivals(stream: Any, arrivals: Iterable[tuple[str, str, float]]) -> N
     written: the backfill writes three hours of samples in a second."""
     from datetime import datetime, timezone
 
-    for shard_id, seq, epoch in arrivals:
-        shard = stream.shards.get(shard_id)
-        record = shard.records.get(int(seq)) if shard is not None else None
-        if record is not None:
-            record.created_at_datetime = datetime.fromtimestamp(epoch, tz=timezone.utc).replace(
-                tzinfo=None
-            )
-            record.created_at = epoch
+    with RECORDS_LOCK:
+        for shard_id, seq, epoch in arrivals:
+            shard = stream.shards.get(shard_id)
+            record = shard.records.get(int(seq)) if shard is not None else None
+            if record is not None:
+                record.created_at_datetime = datetime.fromtimestamp(epoch, tz=timezone.utc).replace(
+                    tzinfo=None
+                )
+                record.created_at = epoch
 
 
 def keep_parent_records(stream: Any, split: Any) -> None:
@@ -188,11 +204,27 @@ def keep_parent_records(stream: Any, split: Any) -> None:
     re-writes a parent's records during a split, which renumbers and re-times them; on AWS
     the parent keeps its records, sequence numbers and arrival times."""
     saved = {sid: shard.records for sid, shard in stream.shards.items()}
-    split()
+    split()  # over HTTP: the server's threads take RECORDS_LOCK, so it is not held here
     rewritten: list[Any] = []
-    for sid, records in saved.items():
-        shard = stream.shards[sid]
-        if shard.records is not records:
-            rewritten.extend(shard.records.values())
-            shard.records = records
+    with RECORDS_LOCK:
+        for sid, records in saved.items():
+            shard = stream.shards[sid]
+            if shard.records is not records:
+                rewritten.extend(shard.records.values())
+                shard.records = records
     forget(rewritten)
+
+
+def expire_records(stream: Any, cuts: dict[str, int]) -> list[Any]:
+    """Drop each shard's records up to its cut sequence number, as the retention period does
+    on AWS (moto keeps records forever). Returns the dropped records."""
+    gone: list[Any] = []
+    with RECORDS_LOCK:
+        for shard_id, cut in cuts.items():
+            shard = stream.shards.get(shard_id)
+            while shard is not None and shard.records:
+                seq = next(iter(shard.records))
+                if seq > cut:
+                    break
+                gone.append(shard.records.pop(seq))
+    return gone

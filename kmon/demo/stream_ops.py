@@ -139,20 +139,11 @@ class StreamIO:
             cur.seq = resp["Records"][-1]["SequenceNumber"]
         return cur.seq
 
-    def expire(self, before: float, stream: Any) -> list[Any]:
-        """Drop records older than `before` (simulated epoch seconds) from moto's `stream`, as
-        the retention period does on AWS (moto keeps records forever). Returns them."""
-        gone: list[Any] = []
+    def expire(self, before: float) -> dict[str, int]:
+        """Forget samples older than `before` (simulated epoch seconds); returns, per shard,
+        the newest sequence number forgotten, for the records to expire with them."""
+        cuts: dict[str, int] = {}
         for sid, samples in self.samples.items():
-            cut: int | None = None
             while samples and samples[0][0] < before:
-                cut = int(samples.popleft()[1])
-            shard = stream.shards.get(sid)
-            if cut is None or shard is None:
-                continue
-            while shard.records:
-                seq = next(iter(shard.records))
-                if seq > cut:
-                    break
-                gone.append(shard.records.pop(seq))
-        return gone
+                cuts[sid] = int(samples.popleft()[1])
+        return cuts

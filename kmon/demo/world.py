@@ -382,7 +382,8 @@ class DemoWorld:
         gone: list[Any] = []
         for spec in self.specs:
             before = now - spec.retention_hours * 3600
-            gone.extend(self._io[spec.name].expire(before, streams[spec.name]))
+            cuts = self._io[spec.name].expire(before)
+            gone.extend(moto_patches.expire_records(streams[spec.name], cuts))
         moto_patches.forget(gone)
         return len(gone)
 

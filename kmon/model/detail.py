@@ -55,21 +55,6 @@ def hash_share_pct(start: str | int, end: str | int) -> float:
 
 
 @dataclass(frozen=True)
-class ConsumerRow:
-    """One reader of the stream and how far behind it is."""
-
-    kind: str  # efo | kcl | lambda | shared
-    name: str
-    lag_ms: float | None
-    status: str = "unknown"
-    trend_ms_per_min: float | None = None
-    catch_up_sec: float | None = None
-    data_loss_sec: float | None = None
-    history: Points = ()
-    note: str | None = None
-
-
-@dataclass(frozen=True)
 class StreamDetail:
     name: str
     window_sec: int
@@ -81,7 +66,6 @@ class StreamDetail:
     # Raw per-period values by metric key (Sums, or Maximum for ages), oldest first.
     series: dict[str, Points] = field(default_factory=dict)
     shards: tuple[ShardRow, ...] = ()
-    consumers: tuple[ConsumerRow, ...] = ()
     efo_consumer_limit: int = limits.MAX_EFO_CONSUMERS
 
     @property
@@ -94,20 +78,6 @@ class StreamDetail:
 
     def values(self, key: str) -> Points:
         return self.series.get(key, ())
-
-
-def slope_per_min(points: Points) -> float | None:
-    """Least-squares slope of ``points`` in value units per minute; None under 3 points."""
-    if len(points) < 3:
-        return None
-    n = len(points)
-    xs = [t / 60 for t, _ in points]
-    ys = [v for _, v in points]
-    mx, my = sum(xs) / n, sum(ys) / n
-    var = sum((x - mx) ** 2 for x in xs)
-    if var == 0:
-        return None
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var
 
 
 def time_to_reach(current: float, target: float, slope_per_min_: float | None) -> float | None:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from kmon.model.detail import StreamDetail
 from kmon.model.health import Health
+from kmon.model.lag import ConsumerLag
 from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS
 
 
@@ -50,6 +51,15 @@ class StreamState:
     health_reasons: tuple[str, ...] = ()
     # Start of the minute the rates come from (epoch seconds), None without datapoints.
     metrics_minute: int | None = None
+    # Every reader found, judged over a window; worst first.
+    consumers: tuple[ConsumerLag, ...] = ()
+
+    @property
+    def worst_consumer(self) -> ConsumerLag | None:
+        """The consumer in the worst state, ties broken by the larger lag."""
+        if not self.consumers:
+            return None
+        return max(self.consumers, key=lambda c: (c.status.rank, c.lag_ms or 0.0))
 
     def to_dict(self) -> dict:
         return {
@@ -72,6 +82,7 @@ class StreamState:
             "health": self.health.value,
             "health_reasons": list(self.health_reasons),
             "metrics_minute": _iso_epoch(self.metrics_minute),
+            "consumers": [c.to_dict() for c in self.consumers],
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -242,3 +243,35 @@ def test_a_seed_reproduces_the_world() -> None:
             prints.append(_fingerprint(world))
     assert prints[0] == prints[1]
     assert prints[0][0] != prints[2][0] and prints[0][1] != prints[2][1]
+
+
+def test_reads_wait_for_the_world_to_finish_changing_a_shard() -> None:
+    # moto serves requests on threads without locks: a GetRecords iterating a shard while the
+    # world writes or expires records would fail. Reads of the world's shards take its lock.
+    from kmon.demo.moto_patches import RECORDS_LOCK
+
+    with DemoWorld(
+        region="ap-south-1", history_minutes=3, run_thread=False, clock=lambda: T0
+    ) as world:
+        kinesis = boto3.client(
+            "kinesis",
+            endpoint_url=world.endpoint,
+            region_name=world.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        it = kinesis.get_shard_iterator(
+            StreamName="orders-events",
+            ShardId="shardId-000000000000",
+            ShardIteratorType="TRIM_HORIZON",
+        )["ShardIterator"]
+        got: list[int] = []
+        reader = threading.Thread(
+            target=lambda: got.append(len(kinesis.get_records(ShardIterator=it)["Records"]))
+        )
+        with RECORDS_LOCK:
+            reader.start()
+            reader.join(0.5)
+            assert reader.is_alive() and not got  # waiting for the lock
+        reader.join(10)
+        assert got == [3]

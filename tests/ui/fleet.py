@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from kmon.model.health import Health
+from kmon.model.lag import ConsumerLag, LagStatus, ShardLag
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
 
 NOW = datetime(2026, 11, 25, 12, 0, 30, tzinfo=timezone.utc)
@@ -24,6 +25,52 @@ def stream(name: str, **kw) -> StreamState:
     base.update(kw)
     return StreamState(name=name, **base)
 
+
+LAG_MINUTES = [int(NOW.timestamp()) // 60 * 60 - 60 * (12 - i) for i in range(12)]
+CONSUMERS = (
+    ConsumerLag(
+        "kcl",
+        "ledger-projector",
+        34_000,
+        LagStatus.WARN,
+        trend_ms_per_min=3000,
+        data_loss_sec=14_000,
+        history=tuple((t, 1000.0 + 3000 * i) for i, t in enumerate(LAG_MINUTES)),
+        table="ledger-projector",
+        shards=(
+            ShardLag(
+                "shardId-000000000000",
+                "[bold]w2[/]",
+                "4960" + "1" * 52,
+                34_000,
+                LagStatus.WARN,
+                lease_counter=812,
+                owner_switches=0,
+            ),
+            ShardLag(
+                "shardId-000000000001",
+                None,
+                "TRIM_HORIZON",
+                None,
+                LagStatus.STOP,
+                lease_counter=40,
+                owner_switches=4,
+            ),
+        ),  # fmt: skip
+        workers={"[bold]w2[/]": 1},
+        unowned=1,
+        thrashing=("shardId-000000000001",),
+    ),
+    ConsumerLag(
+        "efo",
+        "fraud-scorer",
+        800,
+        LagStatus.OK,
+        trend_ms_per_min=-5,
+        history=tuple((t, 800.0 + 50 * (i % 3)) for i, t in enumerate(LAG_MINUTES)),
+    ),
+    ConsumerLag("shared", "shared-throughput readers", 2_000, LagStatus.OK),
+)
 
 STREAMS = (
     stream(
@@ -48,6 +95,7 @@ STREAMS = (
         write_throttled_per_min=312,
         read_throttled_per_min=0,
         health=Health.CRIT,
+        consumers=CONSUMERS,
     ),
     stream(
         "inventory-updates",
@@ -88,7 +136,7 @@ def _minutes(n: int, at: datetime = NOW) -> list[int]:
 
 def detail(name: str = "payments-ledger", window_sec: int = 3600, at: datetime = NOW):
     """A throttled stream's detail, with one hot shard and a falling-behind consumer."""
-    from kmon.model.detail import ConsumerRow, ShardRow, StreamDetail
+    from kmon.model.detail import ShardRow, StreamDetail
 
     ts = _minutes(60, at)
 
@@ -123,13 +171,6 @@ def detail(name: str = "payments-ledger", window_sec: int = 3600, at: datetime =
         )
         for i in range(2)
     )
-    lag = tuple((t, 1000.0 + 3000 * i) for i, t in enumerate(ts[-12:]))
-    consumers = (
-        ConsumerRow("efo", "fraud-scorer", 800, "ok", -5, None, None, wave(900, 200)[-12:]),
-        ConsumerRow("efo", "ledger-archiver", lag[-1][1], "warn", 3000, None, 14_000, lag),
-        ConsumerRow("shared", "shared-throughput readers", 5_710, "ok", 90, None, None,
-                    series["iterator_age_ms"][-12:]),
-    )  # fmt: skip
     return StreamDetail(
         name=name,
         window_sec=window_sec,
@@ -140,5 +181,4 @@ def detail(name: str = "payments-ledger", window_sec: int = 3600, at: datetime =
         closed_shards=0,
         series=series,
         shards=shards,
-        consumers=consumers,
     )

@@ -93,8 +93,31 @@ async def test_detail_panels_show_limits_and_consumers():
         assert "(100% of 2.0 MiB/s)" in throughput
         table = screen.query_one("#consumer-table")
         names = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
-        assert names == ["fraud-scorer", "ledger-archiver", "shared-throughput readers"]
-        assert "loses data in" in table.get_row_at(1)[5].plain
+        assert names == ["ledger-projector", "fraud-scorer", "shared-throughput readers"]
+        assert "loses data in 3h 53m" in table.get_row_at(0)[5].plain
+        assert table.get_row_at(0)[4].plain == "▲ WARN"
+
+
+async def test_enter_on_a_kcl_consumer_opens_its_leases_literally():
+    from kmon.ui.screens.kcl import KclScreen
+
+    app = make(Recorder())
+    async with app.run_test(size=(140, 45)) as pilot:
+        await post(app, pilot, snapshot())
+        app.open_stream("payments-ledger")
+        await pilot.pause()
+        await post(app, pilot, replace(snapshot(), detail=detail()))
+        app.screen.query_one("#consumer-table").focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, KclScreen)
+        await post(app, pilot, replace(snapshot(), detail=detail()))
+        table = app.screen.query_one("#leases")
+        first, second = table.get_row_at(0), table.get_row_at(1)
+        assert first[1].plain == "[bold]w2[/]"  # an owner is data, never markup
+        assert second[1].plain == "UNOWNED" and second[4].plain == "■ STOP"
+        assert second[6].plain == "4" and second[6].style == "bold red"  # thrashing
+        balance = str(app.screen.query_one("#kcl-balance").render())
+        assert "[bold]w2[/] 1" in balance and "unowned 1" in balance
 
 
 async def test_shards_view_flags_the_hot_shard():

@@ -4,6 +4,7 @@ consumer lag against the limits, live."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -229,7 +230,7 @@ class StreamScreen(KmonScreen):
         t = Text()
         t.append("now ", style="dim")
         t.append(fmt.duration_ms(s.iterator_age_ms), style="bold")
-        shared = next((c for c in d.consumers if c.kind == "shared"), None)
+        shared = next((c for c in s.consumers if c.kind == "shared"), None)
         slope = shared.trend_ms_per_min if shared else None
         if slope is not None and abs(slope) >= 100:
             arrow = "↑ growing" if slope > 0 else "↓ falling"
@@ -270,23 +271,10 @@ class StreamScreen(KmonScreen):
     def _consumers(self) -> None:
         table = self.query_one("#consumer-table", DataTable)
         seen = set()
-        for c in self.detail.consumers:
+        for c in self.state.consumers:
             key = f"{c.kind}:{c.name}"
             seen.add(key)
-            label, style = STATUS_STYLE.get(c.status, (c.status.upper(), ""))
-            eta = Text(fmt.DASH)
-            if c.data_loss_sec is not None:
-                eta = Text(f"loses data in {fmt.duration(c.data_loss_sec)}", style="bold red")
-            elif c.catch_up_sec is not None:
-                eta = Text(f"caught up in {fmt.duration(c.catch_up_sec)}", style="green")
-            row = (
-                Text(c.kind),
-                fmt.plain(c.name),
-                Text(fmt.duration_ms(c.lag_ms), justify="right"),
-                Text(sparkline([v for _, v in c.history])),
-                Text(label, style=style),
-                eta,
-            )
+            row = consumer_cells(c)
             if key in table.rows:
                 for col, value in zip(("kind", "name", "lag", "trend", "status", "eta"), row):
                     table.update_cell(key, col, value)
@@ -294,6 +282,23 @@ class StreamScreen(KmonScreen):
                 table.add_row(*row, key=key)
         for key in [k.value for k in table.rows if k.value not in seen]:
             table.remove_row(key)
+
+    @on(DataTable.RowSelected, "#consumer-table")
+    def _consumer_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a KCL application opens its leases."""
+        key = str(event.row_key.value)
+        consumer = next(
+            (
+                c
+                for c in (self.state.consumers if self.state else ())
+                if f"{c.kind}:{c.name}" == key
+            ),
+            None,
+        )
+        if consumer is not None and consumer.kind == "kcl":
+            from kmon.ui.screens.kcl import KclScreen
+
+            self.app.push_screen(KclScreen(self.stream_name, consumer.name))
 
     # -- actions --------------------------------------------------------------------------
 
@@ -314,6 +319,31 @@ class StreamScreen(KmonScreen):
         from kmon.ui.screens.shards import ShardsScreen
 
         self.app.push_screen(ShardsScreen(self.stream_name))
+
+
+def status_text(status) -> Text:
+    label, style = STATUS_STYLE.get(str(status.value), (str(status.value).upper(), ""))
+    return Text(label, style=style)
+
+
+def consumer_cells(c) -> tuple[Text, ...]:
+    """A consumer's row: kind, name, lag now, sparkline, status, catch-up or data-loss time."""
+    if c.data_loss_sec is not None:
+        eta = Text(f"loses data in {fmt.duration(c.data_loss_sec)}", style="bold red")
+    elif c.catch_up_sec is not None:
+        eta = Text(f"caught up in {fmt.duration(c.catch_up_sec)}", style="green")
+    elif c.full_note:
+        eta = fmt.plain(c.full_note)
+    else:
+        eta = Text(fmt.DASH)
+    return (
+        Text(c.kind),
+        fmt.plain(c.name),
+        Text(fmt.duration_ms(c.lag_ms), justify="right"),
+        Text(sparkline([v for _, v in c.history])),
+        status_text(c.status),
+        eta,
+    )
 
 
 def _of(pct: float | None, limit: float | None, unit) -> Text:

@@ -12,6 +12,7 @@ from textual.widgets import Digits, Footer, Static
 from kmon.model.snapshot import FleetSnapshot, StreamState
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
+from kmon.ui.widgets.streams_table import LAG_STYLE
 
 MIB = 1024 * 1024
 
@@ -173,6 +174,17 @@ class WallScreen(KmonScreen):
                 style="bold red" if throttles else "",
             ),
         )
-        reasons = self.query_one("#wall-reasons", Static)
-        reasons.update(Text("  ".join(s.health_reasons), style=style))
+        reasons = Text("  ".join(s.health_reasons), style=style)
+        worst = s.worst_consumer
+        if worst is not None:
+            reasons.append("\nworst consumer  ", style="bold")
+            reasons.append(f"{worst.kind} ")
+            reasons.append(worst.name)
+            reasons.append(f"  {fmt.duration_ms(worst.lag_ms)} behind  ")
+            reasons.append(worst.status.value.upper(), style=LAG_STYLE.get(worst.status.value, ""))
+            if worst.data_loss_sec is not None:
+                reasons.append(
+                    f"  loses data in {fmt.duration(worst.data_loss_sec)}", style="bold red"
+                )
+        self.query_one("#wall-reasons", Static).update(reasons)
         self.query_one("#wall-fleet", Static).update(fleet_line(snap.streams, s.name))

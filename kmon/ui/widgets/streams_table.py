@@ -84,6 +84,14 @@ COLUMNS: tuple[Column, ...] = (
         lambda s: _right(fmt.duration_ms(s.iterator_age_ms)),
     ),
     Column(
+        "worst_lag",
+        "Worst lag",
+        22,
+        "L",
+        lambda s: _worst_lag_key(s),
+        lambda s: _worst_lag_text(s),
+    ),
+    Column(
         "write_thr",
         "W thr",
         5,
@@ -132,6 +140,26 @@ def _write_util(s: StreamState) -> float | None:
         v for v in (s.write_bytes_utilization_pct, s.write_records_utilization_pct) if v is not None
     ]
     return max(vals) if vals else None
+
+
+LAG_STYLE = {"warn": "yellow", "err": "bold red", "stall": "bold red", "stop": "bold red"}
+
+
+def _worst_lag_key(s: StreamState) -> tuple[int, float] | None:
+    c = s.worst_consumer
+    return None if c is None else (c.status.rank, c.lag_ms or 0.0)
+
+
+def _worst_lag_text(s: StreamState) -> Text:
+    """The consumer furthest behind (or stopped): its lag and name, e.g. '4m 12s projector'."""
+    c = s.worst_consumer
+    if c is None:
+        return Text(fmt.DASH)
+    t = Text(style=LAG_STYLE.get(c.status.value, ""))
+    t.append(fmt.duration_ms(c.lag_ms) if c.lag_ms is not None else c.status.value.upper())
+    t.append(" ")
+    t.append(c.name)  # literal, never markup
+    return t
 
 
 def _util_text(v: float | None) -> Text:

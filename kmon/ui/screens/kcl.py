@@ -1,0 +1,130 @@
+"""A KCL application's leases: who owns each shard, where it checkpointed, how far behind it
+is, and how the leases are spread over the workers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from kmon.model.snapshot import FleetSnapshot
+from kmon.ui import format as fmt
+from kmon.ui.screens.base import KmonScreen
+from kmon.ui.screens.stream import status_text
+
+COLUMNS = (
+    ("shard", "Shard", 22),
+    ("owner", "Owner", 22),
+    ("checkpoint", "Checkpoint", 24),
+    ("lag", "Lag", 9),
+    ("status", "Status", 9),
+    ("counter", "Lease #", 8),
+    ("switches", "Switches", 8),
+    ("parents", "Parents", 22),
+)
+
+# Owner switches since the last checkpoint at which a lease counts as thrashing.
+THRASHING = 3
+
+
+class KclScreen(KmonScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, stream: str, application: str) -> None:
+        super().__init__()
+        self.stream_name = stream
+        self.application = application
+
+    def compose(self) -> ComposeResult:
+        yield self.make_header()
+        yield Static(id="kcl-title")
+        yield DataTable(id="leases", cursor_type="row", zebra_stripes=True)
+        yield Static(id="kcl-balance")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#leases", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.focus()
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#leases", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#leases", DataTable).action_cursor_up()
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self.header.show(snapshot)
+        stream = snapshot.stream(self.stream_name)
+        app = None
+        if stream is not None:
+            app = next(
+                (c for c in stream.consumers if c.kind == "kcl" and c.name == self.application),
+                None,
+            )
+        title = Text()
+        title.append(self.application, style="bold")
+        title.append(f"  KCL application on {self.stream_name}")
+        if app is None:
+            title.append("  (no longer found)", style="red")
+            self.query_one("#kcl-title", Static).update(title)
+            return
+        title.append("  table ")
+        title.append(app.table or fmt.DASH)
+        title.append("  lag ")
+        title.append(fmt.duration_ms(app.lag_ms), style="bold")
+        title.append("  ")
+        title.append_text(status_text(app.status))
+        if app.full_note:
+            title.append("  " + app.full_note, style="yellow")
+        self.query_one("#kcl-title", Static).update(title)
+
+        table = self.query_one("#leases", DataTable)
+        seen = set()
+        for lease in app.shards:
+            seen.add(lease.shard_id)
+            switches = lease.owner_switches
+            row = (
+                fmt.plain(lease.shard_id),
+                fmt.plain(lease.owner) if lease.owner else Text("UNOWNED", style="bold red"),
+                fmt.plain(_short(lease.checkpoint)),
+                Text(fmt.duration_ms(lease.lag_ms), justify="right"),
+                status_text(lease.status),
+                Text(fmt.DASH if lease.lease_counter is None else str(lease.lease_counter)),
+                Text(
+                    fmt.DASH if switches is None else str(switches),
+                    style="bold red" if switches is not None and switches >= THRASHING else "",
+                ),
+                fmt.plain(", ".join(lease.parents) or None),
+            )
+            if lease.shard_id in table.rows:
+                for (key, _, _), value in zip(COLUMNS, row):
+                    table.update_cell(lease.shard_id, key, value)
+            else:
+                table.add_row(*row, key=lease.shard_id)
+        for key in [k.value for k in table.rows if k.value not in seen]:
+            table.remove_row(key)
+
+        balance = Text()
+        balance.append("leases by worker  ", style="bold")
+        for owner, count in sorted(app.workers.items(), key=lambda x: (-x[1], x[0])):
+            balance.append(owner)  # literal: owner names come from another program
+            balance.append(f" {count}   ", style="dim")
+        if app.unowned:
+            balance.append(f"unowned {app.unowned}", style="bold red")
+        if app.thrashing:
+            balance.append(f"   thrashing: {', '.join(app.thrashing)}", style="bold red")
+        self.query_one("#kcl-balance", Static).update(balance)
+
+
+def _short(checkpoint: str | None) -> str | None:
+    """Sequence numbers are 56 digits; the tail is what differs between checkpoints."""
+    if checkpoint and checkpoint.isdigit() and len(checkpoint) > 22:
+        return "…" + checkpoint[-21:]
+    return checkpoint
