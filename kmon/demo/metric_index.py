@@ -4,10 +4,13 @@ moto (tested on 5.2.x) answers GetMetricData by scanning every stored datum for 
 and every period: three hours of the demo's 1-minute data for the collector's first call
 takes seconds. This keeps, next to moto's own list, one timestamp-sorted series per
 (namespace, metric name, dimensions) and answers MetricStat queries by bisecting into the
-series. Results are computed by moto's own `Statistics` class and shaped exactly like moto's,
-including its quirks (a query with dimensions matches any namespace; a query without
-dimensions matches every dimension set of the metric). Queries with expressions, or stores
-holding provider metrics (S3), fall back to moto's original method.
+series. Values come from moto's own `Statistics` class and results are shaped exactly like
+moto's. Where moto departs from CloudWatch the index follows CloudWatch: a metric is its
+namespace, name and exact set of dimensions, so a query with dimensions does not also match
+the same name and dimensions in another namespace (two KCL applications both publish
+MillisBehindLatest with Operation=ApplicationTracker), a query without dimensions matches only
+the metric without dimensions, and the order of dimensions does not matter. Queries with
+expressions, or stores holding provider metrics (S3), fall back to moto's original method.
 
 The patch is applied to one backend instance (the demo's account and region), never to the
 class, and `uninstall` (or a backend reset) removes it.
@@ -65,9 +68,6 @@ class MetricIndex:
         self.backend = backend
         self.lock = threading.RLock()
         self.series: dict[SeriesKey, Series] = {}
-        # moto matches queries with dimensions on (name, dimensions) in any namespace
-        self.by_name_dims: dict[tuple[str, DimsKey], list[SeriesKey]] = {}
-        self.by_ns_name: dict[tuple[str, str], list[SeriesKey]] = {}
         self._original: dict[str, Callable[..., Any]] = {}
         for md in backend.metric_data:
             self._add(md)
@@ -79,8 +79,6 @@ class MetricIndex:
         series = self.series.get(key)
         if series is None:
             series = self.series[key] = Series()
-            self.by_name_dims.setdefault((key[1], key[2]), []).append(key)
-            self.by_ns_name.setdefault((key[0], key[1]), []).append(key)
         series.add(md)
 
     def size(self) -> int:
@@ -116,11 +114,6 @@ class MetricIndex:
 
     # -- queries -----------------------------------------------------------------------
 
-    def _keys_for(self, namespace: str, name: str, dims: DimsKey) -> list[SeriesKey]:
-        if dims:
-            return self.by_name_dims.get((name, dims), [])
-        return self.by_ns_name.get((namespace, name), [])
-
     def stat_query(
         self, query: dict[str, Any], start: datetime, end: datetime, scan_by: str
     ) -> dict[str, Any]:
@@ -134,8 +127,8 @@ class MetricIndex:
         dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
         delta = timedelta(seconds=int(ms["Period"]))
         buckets: dict[int, list[Any]] = {}
-        for key in self._keys_for(metric["Namespace"], name, dims):
-            series = self.series[key]
+        series = self.series.get((metric["Namespace"], name, dims))
+        if series is not None:
             lo = bisect_left(series.times, start)
             hi = bisect_left(series.times, end)
             for md in series.data[lo:hi]:

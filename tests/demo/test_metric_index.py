@@ -1,4 +1,5 @@
-"""The metric index answers exactly like unpatched moto, only faster."""
+"""The metric index answers like unpatched moto, only faster; where moto departs from
+CloudWatch (namespaces, metrics without dimensions) it answers like CloudWatch."""
 
 from __future__ import annotations
 
@@ -88,7 +89,6 @@ QUERIES = [
     _query("q3", "AWS/Kinesis", "IteratorAge", {"StreamName": "a"}, "Average"),
     _query("q4", "AWS/Kinesis", "IteratorAge", {"StreamName": "b"}, "SampleCount", period=120),
     _query("q5", "AWS/Kinesis", "IteratorAge", {"StreamName": "a"}, "Minimum", unit="Milliseconds"),
-    _query("q6", "AWS/Kinesis", "IncomingBytes", {}, "Sum"),  # moto: all dimension sets
     _query(
         "q7",
         "app-x",
@@ -167,3 +167,43 @@ def test_uninstall_restores_moto(backend: Any) -> None:
     assert backend.get_metric_data(QUERIES, *window) == _original(
         backend, *window, "TimestampAscending"
     )
+
+
+def _other_app(b: Any) -> None:
+    """A second application publishing the same metric name and dimensions as app-x."""
+    for minute in range(40):
+        b.put_metric_data(
+            "app-y",
+            [
+                {
+                    "MetricName": "MillisBehindLatest",
+                    "Dimensions": [
+                        {"Name": "ShardId", "Value": "shardId-000000000001"},  # other order
+                        {"Name": "Operation", "Value": "ProcessTask"},
+                    ],
+                    "Timestamp": T + timedelta(minutes=minute),
+                    "StatisticValues": _stats(1e9, 1, 1e9, 1e9),
+                }
+            ],
+        )
+
+
+def test_where_moto_departs_from_cloudwatch_the_index_follows_cloudwatch(backend: Any) -> None:
+    _other_app(backend)
+    window = (T, T + timedelta(minutes=40))
+    app_x = _query(
+        "x",
+        "app-x",
+        "MillisBehindLatest",
+        {"Operation": "ProcessTask", "ShardId": "shardId-000000000001"},
+        "Maximum",
+    )
+    no_dims = _query("n", "AWS/Kinesis", "IncomingBytes", {}, "Sum")
+    moto_x, moto_n = CloudWatchBackend.get_metric_data(backend, [app_x, no_dims], *window)
+    metric_index.install(backend)
+    ours_x, ours_n = backend.get_metric_data([app_x, no_dims], *window)
+    # moto mixes in app-y's datapoints (it ignores the namespace when dimensions are given).
+    assert max(moto_x["values"]) == 1e9
+    assert ours_x["values"] == [40.0 * m for m in range(40)]
+    # moto sums every dimension set for a query without dimensions; there is no such metric.
+    assert moto_n["values"] and ours_n["values"] == []

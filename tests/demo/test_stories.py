@@ -168,6 +168,22 @@ def test_lagging_application_iterator_age_grows(world: DemoWorld, aws: dict[str,
     )
     assert got["app"][-1] > 30 * 60_000
     assert 0 < got["shard"][-1] <= got["app"][-1]
+    # Each application's namespace holds only its own lag (as in CloudWatch).
+    healthy = query(
+        aws["cloudwatch"],
+        end - timedelta(minutes=10),
+        end,
+        [
+            (
+                "app",
+                "order-enricher",
+                "MillisBehindLatest",
+                {"Operation": "ApplicationTracker"},
+                "Maximum",
+            )
+        ],
+    )
+    assert 0 < max(healthy["app"]) < 30_000
     retention_ms = 24 * 3_600_000
     assert got["app"][-1] < limits.RETENTION_RISK_FRACTION * retention_ms
 
