@@ -32,6 +32,9 @@ def loaded(*keys: str, error: str | None = None, with_detail: bool = False):
             else:
                 await pilot.press(key)
             await pilot.pause()
+        # Charts draw at their settled size: let layout and any animation finish first.
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.2)
 
     return run_before
 

@@ -38,6 +38,13 @@ class TimeChart(PlotextPlot):
         self._y_format = y_format
         self._signature: object = None
         self._empty_note = "no datapoints in this window"
+        self._last: tuple | None = None
+
+    def on_resize(self) -> None:
+        # Tick spacing depends on the height: redraw at the new size.
+        if self._last is not None:
+            lines, limits, window_sec, now = self._last
+            self.show(lines, limits, window_sec=window_sec, now=now)
 
     def show(
         self,
@@ -48,10 +55,11 @@ class TimeChart(PlotextPlot):
         now: int,
     ) -> bool:
         """Replace the data; returns False (and skips the redraw) when nothing changed."""
-        signature = (tuple(lines), tuple(limits), window_sec, now // 60)
+        signature = (tuple(lines), tuple(limits), window_sec, now // 60, self.size.height)
         if signature == self._signature:
             return False
         self._signature = signature
+        self._last = (lines, limits, window_sec, now)
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -82,7 +90,10 @@ class TimeChart(PlotextPlot):
         top = ymax * 1.12 if ymax > 0 else 1.0
         plt.ylim(0, top)
         plt.xlim(xmin, 0)
-        ticks = [top * i / 4 for i in range(5)]
+        # No more y ticks than rows can hold apart: plotext drops colliding ones in an order
+        # that varies between runs.
+        steps = 4 if self.size.height >= 14 else 2
+        ticks = [top * i / steps for i in range(steps + 1)]
         plt.yticks(ticks, [self._y_format(v) for v in ticks])
         xt = [xmin * i / 4 for i in range(4, -1, -1)]
         plt.xticks(xt, [_ago(x) for x in xt])
