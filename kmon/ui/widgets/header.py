@@ -96,11 +96,19 @@ class HeaderBar(Static):
             line2.append("  ")
             line2.append(f"describing {snap.pending} more streams…", style="italic")
         if snap is not None and snap.errors:
-            first = snap.errors[0]
-            more = f" (+{len(snap.errors) - 1} more)" if len(snap.errors) > 1 else ""
-            line2.append("  ")
-            line2.append(" ERROR ", style="bold reverse red")
-            line2.append(f" {first.source}: {first.message}{more}", style="red")
+            # Consumer-lag notes (a consumer kind kmon cannot read) are not outages.
+            errors = [e for e in snap.errors if not e.source.startswith("lag:")]
+            notes = [e for e in snap.errors if e.source.startswith("lag:")]
+            if errors:
+                first = errors[0]
+                more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+                line2.append("  ")
+                line2.append(" ERROR ", style="bold reverse red")
+                line2.append(f" {first.source}: {first.message}{more}", style="red")
+            elif notes:
+                more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
+                line2.append("  ")
+                line2.append(f"note: {notes[0].message}{more}", style="yellow")
         line2.append("  ")
         line2.append(fmt.clock(now), style="dim")
         return Text("\n").join([line1, line2])
