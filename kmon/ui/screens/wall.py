@@ -174,7 +174,8 @@ class WallScreen(KmonScreen):
                 style="bold red" if throttles else "",
             ),
         )
-        reasons = Text("  ".join(s.health_reasons), style=style)
+        reasons = Text()
+        reasons.append("  ".join(s.health_reasons), style=style)
         worst = s.worst_consumer
         if worst is not None:
             reasons.append("\nworst consumer  ", style="bold")
