@@ -90,31 +90,36 @@ def describe_stream(client, name: str, gate: Gate = _noop) -> StreamDescription:
     )
 
 
-def list_consumers(client, stream_arn: str, gate: Gate = _noop) -> list[dict]:
-    """Registered enhanced fan-out consumers of a stream."""
-    consumers: list[dict] = []
-    kwargs: dict = {"StreamARN": stream_arn}
+def _pages(call, api: str, items: str, first: dict, gate: Gate, keep: tuple = ()) -> list[dict]:
+    """Follow NextToken; ``keep`` names the arguments that go along with the token."""
+    out: list[dict] = []
+    kwargs = dict(first)
     while True:
-        gate("ListStreamConsumers")
-        page = client.list_stream_consumers(**kwargs)
-        consumers.extend(page.get("Consumers", ()))
+        gate(api)
+        page = call(**kwargs)
+        out.extend(page.get(items, ()))
         token = page.get("NextToken")
         if not token:
-            return consumers
-        kwargs = {"StreamARN": stream_arn, "NextToken": token}
+            return out
+        kwargs = {**{k: first[k] for k in keep}, "NextToken": token}
+
+
+def list_consumers(client, stream_arn: str, gate: Gate = _noop) -> list[dict]:
+    """Registered enhanced fan-out consumers of a stream."""
+    first = {"StreamARN": stream_arn}
+    return _pages(
+        client.list_stream_consumers,
+        "ListStreamConsumers",
+        "Consumers",
+        first,
+        gate,
+        ("StreamARN",),
+    )
 
 
 def list_shards(client, stream_name: str, gate: Gate = _noop) -> list[dict]:
-    shards: list[dict] = []
-    kwargs: dict = {"StreamName": stream_name}
-    while True:
-        gate("ListShards")
-        page = client.list_shards(**kwargs)
-        shards.extend(page.get("Shards", ()))
-        token = page.get("NextToken")
-        if not token:
-            return shards
-        kwargs = {"NextToken": token}
+    # ListShards rejects StreamName alongside NextToken.
+    return _pages(client.list_shards, "ListShards", "Shards", {"StreamName": stream_name}, gate)
 
 
 def describe_limits(client, gate: Gate = _noop) -> AccountLimits:

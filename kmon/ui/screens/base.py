@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.widgets.header import HeaderBar
@@ -22,3 +24,24 @@ class KmonScreen(Screen):
         snapshot = getattr(self.app, "snapshot", None)
         if snapshot is not None:
             self.show(snapshot)
+
+
+class TableScreen(KmonScreen):
+    """A drill-down screen around one keyed table: Esc back, j/k move."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+    TABLE_ID = ""
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one(f"#{self.TABLE_ID}", DataTable)
+
+    def action_cursor_down(self) -> None:
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.table.action_cursor_up()

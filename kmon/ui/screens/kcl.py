@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
-from kmon.ui.screens.base import KmonScreen
+from kmon.ui.screens.base import TableScreen
 from kmon.ui.screens.stream import status_text
+from kmon.ui.widgets.tables import add_columns, sync_rows
 
 COLUMNS = (
     ("shard", "Shard", 22),
@@ -28,12 +28,8 @@ COLUMNS = (
 THRASHING = 3
 
 
-class KclScreen(KmonScreen):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+class KclScreen(TableScreen):
+    TABLE_ID = "leases"
 
     def __init__(self, stream: str, application: str) -> None:
         super().__init__()
@@ -48,16 +44,8 @@ class KclScreen(KmonScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#leases", DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.focus()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#leases", DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#leases", DataTable).action_cursor_up()
+        add_columns(self.table, COLUMNS)
+        self.table.focus()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
@@ -85,10 +73,8 @@ class KclScreen(KmonScreen):
             title.append("  " + app.full_note, style="yellow")
         self.query_one("#kcl-title", Static).update(title)
 
-        table = self.query_one("#leases", DataTable)
-        seen = set()
+        rows = {}
         for lease in app.shards:
-            seen.add(lease.shard_id)
             switches = lease.owner_switches
             row = (
                 fmt.plain(lease.shard_id),
@@ -103,13 +89,8 @@ class KclScreen(KmonScreen):
                 ),
                 fmt.plain(", ".join(lease.parents) or None),
             )
-            if lease.shard_id in table.rows:
-                for (key, _, _), value in zip(COLUMNS, row):
-                    table.update_cell(lease.shard_id, key, value)
-            else:
-                table.add_row(*row, key=lease.shard_id)
-        for key in [k.value for k in table.rows if k.value not in seen]:
-            table.remove_row(key)
+            rows[lease.shard_id] = row
+        sync_rows(self.table, rows, [key for key, _, _ in COLUMNS])
 
         balance = Text()
         balance.append("leases by worker  ", style="bold")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from kmon.model.detail import ShardRow
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
-from kmon.ui.screens.base import KmonScreen
+from kmon.ui.screens.base import TableScreen
+from kmon.ui.widgets.tables import add_columns, sync_rows
 
 COLUMNS = (
     ("shard", "Shard", 22),
@@ -37,12 +37,8 @@ ENHANCED_OFF = (
 )
 
 
-class ShardsScreen(KmonScreen):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+class ShardsScreen(TableScreen):
+    TABLE_ID = "shards"
 
     def __init__(self, stream: str) -> None:
         super().__init__()
@@ -56,16 +52,8 @@ class ShardsScreen(KmonScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#shards", DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.focus()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#shards", DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#shards", DataTable).action_cursor_up()
+        add_columns(self.table, COLUMNS)
+        self.table.focus()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
@@ -81,18 +69,12 @@ class ShardsScreen(KmonScreen):
         if hot:
             title.append(f"  {len(hot)} HOT", style="bold red")
         self.query_one("#shards-title", Static).update(title)
-        table = self.query_one("#shards", DataTable)
-        seen = set()
-        for s in sorted(shards, key=lambda s: (not s.is_open, s.shard_id)):
-            seen.add(s.shard_id)
-            row = _row(s, detail.enhanced_monitoring)
-            if s.shard_id in table.rows:
-                for (key, _, _), value in zip(COLUMNS, row):
-                    table.update_cell(s.shard_id, key, value)
-            else:
-                table.add_row(*row, key=s.shard_id)
-        for key in [k.value for k in table.rows if k.value not in seen]:
-            table.remove_row(key)
+        ordered = sorted(shards, key=lambda s: (not s.is_open, s.shard_id))
+        sync_rows(
+            self.table,
+            {s.shard_id: _row(s, detail.enhanced_monitoring) for s in ordered},
+            [key for key, _, _ in COLUMNS],
+        )
         note = self.query_one("#shards-note", Static)
         if detail.enhanced_monitoring:
             note.update(

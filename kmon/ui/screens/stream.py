@@ -17,6 +17,7 @@ from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
 from kmon.ui.widgets.charts import Limit, Line, TimeChart
 from kmon.ui.widgets.gauges import gauge, sparkline
+from kmon.ui.widgets.tables import add_columns, sync_rows
 
 STATUS_STYLE = {
     "ok": ("✓ OK", "green"),
@@ -27,6 +28,15 @@ STATUS_STYLE = {
     "unknown": ("? UNKNOWN", "dim"),
 }
 
+
+CONSUMER_COLUMNS = (
+    ("kind", "Kind", 6),
+    ("name", "Consumer", 18),
+    ("lag", "Lag", 7),
+    ("trend", "Trend", 10),
+    ("status", "Status", 8),
+    ("eta", "Catch-up / loss", 18),
+)
 
 # A growing iterator age only earns a countdown when the retention line is this close.
 RETENTION_ETA_HORIZON_SEC = 48 * 3600
@@ -83,16 +93,7 @@ class StreamScreen(KmonScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#consumer-table", DataTable)
-        for key, label, width in (
-            ("kind", "Kind", 6),
-            ("name", "Consumer", 18),
-            ("lag", "Lag", 7),
-            ("trend", "Trend", 10),
-            ("status", "Status", 8),
-            ("eta", "Catch-up / loss", 18),
-        ):
-            table.add_column(label, key=key, width=width)
+        add_columns(self.query_one("#consumer-table", DataTable), CONSUMER_COLUMNS)
         self.sub_title = self.stream_name
         self.query_one("#throughput").focus()
 
@@ -269,19 +270,11 @@ class StreamScreen(KmonScreen):
         self.query_one("#gauges", Static).update(g)
 
     def _consumers(self) -> None:
-        table = self.query_one("#consumer-table", DataTable)
-        seen = set()
-        for c in self.state.consumers:
-            key = f"{c.kind}:{c.name}"
-            seen.add(key)
-            row = consumer_cells(c)
-            if key in table.rows:
-                for col, value in zip(("kind", "name", "lag", "trend", "status", "eta"), row):
-                    table.update_cell(key, col, value)
-            else:
-                table.add_row(*row, key=key)
-        for key in [k.value for k in table.rows if k.value not in seen]:
-            table.remove_row(key)
+        sync_rows(
+            self.query_one("#consumer-table", DataTable),
+            {f"{c.kind}:{c.name}": consumer_cells(c) for c in self.state.consumers},
+            [key for key, _, _ in CONSUMER_COLUMNS],
+        )
 
     @on(DataTable.RowSelected, "#consumer-table")
     def _consumer_chosen(self, event: DataTable.RowSelected) -> None:

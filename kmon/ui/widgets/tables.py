@@ -1,0 +1,25 @@
+"""Keyed DataTable updates: add new rows, update changed cells, drop rows that are gone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from textual.widgets import DataTable
+
+
+def add_columns(table: DataTable, columns: Sequence[tuple[str, str, int]]) -> None:
+    for key, label, width in columns:
+        table.add_column(label, key=key, width=width)
+
+
+def sync_rows(table: DataTable, rows: Mapping[str, Sequence], column_keys: Sequence[str]) -> None:
+    """Make ``table`` show ``rows`` (row key -> cells), touching only what changed, so the
+    cursor and scroll position survive every refresh."""
+    for key, cells in rows.items():
+        if key in table.rows:
+            for column, value in zip(column_keys, cells):
+                table.update_cell(key, column, value)
+        else:
+            table.add_row(*cells, key=key)
+    for key in [k.value for k in table.rows if k.value not in rows]:
+        table.remove_row(key)
