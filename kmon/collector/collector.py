@@ -45,8 +45,6 @@ class _Source:
 @dataclass(frozen=True)
 class _StreamInfo:
     description: kinesis.StreamDescription
-    efo_consumers: int | None
-    efo_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -241,20 +239,7 @@ class Collector:
                     f"stream '{listed.name}' was deleted while being read"
                 ) from exc
             raise
-        efo = desc.consumer_count
-        names: tuple[str, ...] = ()
-        arn = desc.arn or listed.arn
-        if arn:
-            try:
-                consumers = kinesis.list_consumers(clients.kinesis, arn, self._gate)
-            except Exception as exc:
-                # Consumer counts are a detail: keep the description, note the problem.
-                self._fail(f"consumers:{listed.name}", exc, "ListStreamConsumers")
-            else:
-                self._sources.pop(f"consumers:{listed.name}", None)
-                names = tuple(sorted(c["ConsumerName"] for c in consumers))
-                efo = len(names)
-        return _StreamInfo(description=desc, efo_consumers=efo, efo_names=names)
+        return _StreamInfo(description=desc)
 
     def _refresh_limits(self, clients: AwsClients) -> None:
         value = self._call(
@@ -372,7 +357,7 @@ class Collector:
                 mode=desc.mode if desc else listed.mode,
                 open_shards=desc.open_shards if desc else None,
                 retention_hours=desc.retention_hours if desc else None,
-                efo_consumers=info.efo_consumers if info else None,
+                efo_consumers=self._efo_count(listed.name, desc),
             )
             state = stream_state(
                 facts,
@@ -411,6 +396,14 @@ class Collector:
             pending=self._pending,
             detail=self._current_detail(),
         )
+
+    def _efo_count(self, name: str, desc: kinesis.StreamDescription | None) -> int | None:
+        """Registered EFO consumers: from the consumer listing (ListStreamConsumers) when it
+        worked, else the count DescribeStreamSummary reports."""
+        if name in self._consumers and f"lag:efo:{name}" not in self._sources:
+            if "lag:efo" not in self._sources:
+                return sum(1 for c in self._consumers[name] if c.kind == "efo")
+        return desc.consumer_count if desc else None
 
     def _current_detail(self) -> StreamDetail | None:
         focus = self.detail.focus

@@ -331,7 +331,13 @@ class ConsumerCollector:
             f"lag:lambda:{s.name}",
             "ListEventSourceMappings",
             errs,
-            lambda: self._lambda.get(s.arn, lambda: self._list_mappings(s.arn)),
+            # One account-wide listing serves every stream: one paginated call per refresh of
+            # the cache instead of one call per stream.
+            lambda: [
+                m
+                for m in self._lambda.get("all", self._list_mappings)
+                if m.get("EventSourceArn") == s.arn
+            ],
         )
         return self._last_good(("lambda", s.arn), found, errs)
 
@@ -344,9 +350,9 @@ class ConsumerCollector:
             self._lists.pop(key, None)
         return self._lists.get(key, [])
 
-    def _list_mappings(self, arn: str) -> list[dict]:
+    def _list_mappings(self) -> list[dict]:
         mappings: list[dict] = []
-        kwargs: dict = {"EventSourceArn": arn}
+        kwargs: dict = {}
         while True:
             self._gate("ListEventSourceMappings")
             page = self.lambda_client.list_event_source_mappings(**kwargs)
@@ -354,7 +360,7 @@ class ConsumerCollector:
             marker = page.get("NextMarker")
             if not marker:
                 return mappings
-            kwargs = {"EventSourceArn": arn, "Marker": marker}
+            kwargs = {"Marker": marker}
 
     # -- KCL --------------------------------------------------------------------------------
 

@@ -435,18 +435,26 @@ def test_disabled_mapping_stops_and_a_failing_batch_warns(world):
             "EventSourceMappings": [
                 {
                     "UUID": "00000000-0000-0000-0000-000000000001",
+                    "EventSourceArn": arn,
                     "FunctionArn": fn + "off",
                     "State": "Disabled",
                 },
                 {
                     "UUID": "00000000-0000-0000-0000-000000000002",
+                    "EventSourceArn": arn,
                     "FunctionArn": fn + "failing:live",
                     "State": "Enabled",
                     "LastProcessingResult": "PROBLEM: Function call failed",
                 },
+                {  # another stream's mapping: the account-wide list holds it too
+                    "UUID": "00000000-0000-0000-0000-000000000003",
+                    "EventSourceArn": arn + "-other",
+                    "FunctionArn": fn + "elsewhere",
+                    "State": "Enabled",
+                },
             ]
         },
-        {"EventSourceArn": arn},
+        {},  # one account-wide listing, not one call per stream
     )
     world.metric("AWS/Lambda", "IteratorAge", {"FunctionName": "failing"}, {1: 100})
     with stub:
