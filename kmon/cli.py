@@ -289,6 +289,7 @@ def run_dashboard(settings: Settings, emulator: bool = False) -> int:
         thresholds=settings.thresholds,
         wall=settings.wall,
         cycle_sec=settings.cycle,
+        keymap=settings.keys,
     )
     app.run()
     return app.return_code or 0

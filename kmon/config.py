@@ -35,6 +35,7 @@ class Settings:
     cycle: float = 15.0
     kcl_tables: dict[str, str] = field(default_factory=dict)
     probe_lag: bool = False
+    keys: dict[str, str] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -74,6 +75,7 @@ def _from_file(path: Path) -> dict:
         "cycle",
         "kcl_tables",
         "probe_lag",
+        "keys",
         "thresholds",
     }
     unknown = sorted(set(data) - known)
@@ -105,6 +107,8 @@ def _from_file(path: Path) -> dict:
             isinstance(k, str) and isinstance(v, str) and v for k, v in tables.items()
         ):
             raise ConfigError(f'{path}: kcl_tables must be a table of TABLE = "STREAM"')
+    if "keys" in out:
+        out["keys"] = _keys(out["keys"], path)
     if "thresholds" in data:
         out["thresholds"] = _thresholds(data["thresholds"], path)
     return out
@@ -124,6 +128,33 @@ def _thresholds(table: object, path: Path) -> Thresholds:
             raise ConfigError(f"{path}: threshold {key} must be a non-negative number")
         values[key] = int(value) if key == "throttle_crit_minutes" else float(value)
     return Thresholds(**values)
+
+
+# The dashboard's binding ids a config file may remap (a test keeps them in step with the UI).
+KEY_IDS = (
+    "quit",
+    "help",
+    "refresh",
+    "pause",
+    "wall",
+    "filter",
+    "open",
+    "back",
+    "window",
+    "shards",
+    "next",
+)
+
+
+def _keys(table: object, path: Path) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+        raise ConfigError(f'{path}: [keys] must map actions to keys, e.g. quit = "ctrl+q"')
+    unknown = sorted(set(table) - set(KEY_IDS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key action {unknown[0]!r} (known: {', '.join(KEY_IDS)})"
+        )
+    return dict(table)
 
 
 def _from_env(env: dict[str, str]) -> dict:

@@ -27,3 +27,12 @@ def test_bad_values_name_their_source(tmp_path):
     cfg.write_text("region = [")
     with pytest.raises(ConfigError, match=str(cfg)):
         load_settings({}, {"KMON_CONFIG": str(cfg)})
+
+
+def test_keys_table_is_validated(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[keys]\nquit = "ctrl+q"\n')
+    assert load_settings({}, {"KMON_CONFIG": str(cfg)}).keys == {"quit": "ctrl+q"}
+    cfg.write_text('[keys]\nexplode = "x"\n')
+    with pytest.raises(ConfigError, match="unknown key action 'explode'"):
+        load_settings({}, {"KMON_CONFIG": str(cfg)})

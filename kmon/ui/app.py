@@ -38,11 +38,11 @@ class KmonApp(App):
     COMMAND_PALETTE_BINDING = "colon"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("p", "toggle_pause", "Pause"),
-        Binding("w", "toggle_wall", "Wall"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("p", "toggle_pause", "Pause", id="pause"),
+        Binding("w", "toggle_wall", "Wall", id="wall"),
     ]
 
     def __init__(
@@ -56,6 +56,7 @@ class KmonApp(App):
         thresholds: Thresholds = Thresholds(),
         wall: bool = False,
         cycle_sec: float = 15.0,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         """``poll`` is the collector's poll and ``focus`` tells it which stream is on screen;
         with ``poll`` None no poller runs (tests post snapshots themselves)."""
@@ -72,6 +73,8 @@ class KmonApp(App):
         self.polling = False
         self._repoll = False
         self.snapshot: FleetSnapshot | None = None
+        if keymap:
+            self.set_keymap(keymap)
 
     def on_mount(self) -> None:
         self.push_screen(OverviewScreen())

@@ -138,3 +138,28 @@ async def test_stale_and_error_markers_keep_last_numbers():
         header = app.screen.header.render_text().plain
         assert "STALE" in header and "ERROR" in header and "cannot reach" in header
         assert "payments-ledger" in names(app)
+
+
+def test_every_remappable_key_id_exists():
+    from kmon.config import KEY_IDS
+    from kmon.ui.screens.overview import OverviewScreen
+    from kmon.ui.screens.stream import StreamScreen
+    from kmon.ui.screens.wall import WallScreen
+
+    ids = {
+        b.id
+        for cls in (KmonApp, OverviewScreen, StreamScreen, WallScreen)
+        for b in cls.BINDINGS
+        if getattr(b, "id", None)
+    }
+    assert set(KEY_IDS) <= ids
+
+
+async def test_config_keymap_remaps_a_binding():
+    app = KmonApp(None, refresh_sec=60, clock=Clock(), keymap={"pause": "z"})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("p")
+        assert not app.paused
+        await pilot.press("z")
+        assert app.paused

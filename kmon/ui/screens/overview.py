@@ -20,9 +20,9 @@ SORT_BINDINGS = [
 
 class OverviewScreen(KmonScreen):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("enter", "open_stream", "Open stream"),
+        Binding("enter", "open_stream", "Open stream", id="open"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         *SORT_BINDINGS,

@@ -56,13 +56,13 @@ class Panel(Vertical, can_focus=True):
 
 class StreamScreen(KmonScreen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("t", "cycle_window", "Time window"),
+        Binding("escape", "back", "Back", id="back"),
+        Binding("t", "cycle_window", "Time window", id="window"),
         *[
             Binding(str(i + 1), f"window({w})", f"Window {window_label(w)}", show=False)
             for i, w in enumerate(WINDOWS_SEC)
         ],
-        Binding("s", "shards", "Shards"),
+        Binding("s", "shards", "Shards", id="shards"),
         Binding("tab", "app.focus_next", "Next panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
     ]

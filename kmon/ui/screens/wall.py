@@ -66,7 +66,7 @@ class WallScreen(KmonScreen):
     BINDINGS = [
         Binding("escape", "app.toggle_wall", "Leave wall mode"),
         Binding("w", "app.toggle_wall", "Leave wall mode", show=False),
-        Binding("n", "next_stream", "Next stream"),
+        Binding("n", "next_stream", "Next stream", id="next"),
     ]
 
     def __init__(self, cycle_sec: float = 15.0) -> None:
