@@ -297,6 +297,8 @@ def test_reshard_leaves_closed_parents_and_open_children(
     parents = [s for s in shards if "EndingSequenceNumber" in s["SequenceNumberRange"]]
     children = [s for s in shards if "ParentShardId" in s]
     assert len(parents) == 2 and len(children) == 4
+    summary = aws["kinesis"].describe_stream_summary(StreamName="user-profiles")
+    assert summary["StreamDescriptionSummary"]["OpenShardCount"] == 4
     assert {c["ParentShardId"] for c in children} == {p["ShardId"] for p in parents}
     assert all("EndingSequenceNumber" not in c["SequenceNumberRange"] for c in children)
     # Parents keep their records and numbers; each shard has its own sequence numbers.
