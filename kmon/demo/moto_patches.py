@@ -200,9 +200,10 @@ def stamp_arrivals(stream: Any, arrivals: Iterable[tuple[str, str, float]]) -> N
 
 
 def keep_parent_records(stream: Any, split: Any) -> None:
-    """Run `split()` (SplitShard calls) keeping each parent's records as they were. moto
-    re-writes a parent's records during a split, which renumbers and re-times them; on AWS
-    the parent keeps its records, sequence numbers and arrival times."""
+    """Run `split()` (SplitShard calls) keeping each parent's records as they were, and the
+    open shard count right. moto re-writes a parent's records during a split, which renumbers
+    and re-times them; on AWS the parent keeps its records, sequence numbers and arrival
+    times."""
     saved = {sid: shard.records for sid, shard in stream.shards.items()}
     split()  # over HTTP: the server's threads take RECORDS_LOCK, so it is not held here
     rewritten: list[Any] = []
@@ -213,6 +214,9 @@ def keep_parent_records(stream: Any, split: Any) -> None:
                 rewritten.extend(shard.records.values())
                 shard.records = records
     forget(rewritten)
+    # moto's SplitShard leaves the stream's shard count alone, so DescribeStreamSummary would
+    # keep reporting the old OpenShardCount.
+    stream.shard_count = sum(1 for shard in stream.shards.values() if shard.is_open)
 
 
 def expire_records(stream: Any, cuts: dict[str, int]) -> list[Any]:
