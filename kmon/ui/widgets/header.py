@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
@@ -46,15 +47,20 @@ class HeaderBar(Static):
         return (self._now() - snap.data_at).total_seconds() > 2 * self._refresh_sec
 
     def _tick(self) -> None:
-        self.update(self.render_text())
+        self.update(Group(*self._lines()))
 
     def render_text(self) -> Text:
+        """Both lines as one text (what tests and logs read)."""
+        return Text("\n").join(self._lines())
+
+    def _lines(self) -> tuple[Text, Text]:
         snap = self._snapshot
         ctx = dict(self._where)
         if snap is not None:
             ctx["account"] = snap.account or ctx.get("account")
             ctx["region"] = snap.region
-        line1 = Text()
+        # The context line never wraps, so the freshness line below it always stays in view.
+        line1 = Text(no_wrap=True, overflow="ellipsis")
         line1.append("kmon", style="bold")
         line1.append("  ")
         line1.append("account ", style="dim")
@@ -111,4 +117,4 @@ class HeaderBar(Static):
                 line2.append(f"note: {notes[0].message}{more}", style="yellow")
         line2.append("  ")
         line2.append(fmt.clock(now), style="dim")
-        return Text("\n").join([line1, line2])
+        return line1, line2
