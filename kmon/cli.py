@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import threading
 from dataclasses import replace
+from urllib.parse import urlparse
 
 from kmon import __version__
 from kmon.config import MIN_REFRESH, ConfigError, Settings, load_settings
@@ -54,24 +56,41 @@ SETTING_KEYS = (
 )
 
 
-def refresh_seconds(text: str) -> float:
+def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
+
+
+def refresh_seconds(text: str) -> float:
+    value = _seconds(text)
     if value < MIN_REFRESH:
         raise argparse.ArgumentTypeError(f"must be at least {MIN_REFRESH:g} seconds, got {text}")
     return value
 
 
 def cycle_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    value = _seconds(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 second, got {text}")
     return value
+
+
+def endpoint_url(text: str) -> str:
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
+
+
+def stream_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a stream name cannot be empty")
+    return text
 
 
 def kcl_mapping(text: str) -> tuple[str, str]:
@@ -101,6 +120,7 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
         "--endpoint-url",
         metavar="URL",
         dest="endpoint_url",
+        type=endpoint_url,
         help="send every AWS call to URL, for emulators such as moto or LocalStack",
         **d,
     )
@@ -109,6 +129,7 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
         "--stream",
         metavar="NAME",
         action="append",
+        type=stream_name,
         dest="streams",
         help="watch only this stream (repeatable)",
         **d,
@@ -199,7 +220,10 @@ def setup_logging(settings: Settings, to_stderr: bool) -> None:
     root.handlers.clear()
     level = logging.DEBUG if settings.debug else logging.INFO
     if settings.log:
-        handler: logging.Handler = logging.FileHandler(settings.log)
+        try:
+            handler: logging.Handler = logging.FileHandler(settings.log)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the log file {settings.log}: {exc.strerror}") from None
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     elif settings.debug and to_stderr:
         handler = logging.StreamHandler(sys.stderr)
@@ -208,8 +232,10 @@ def setup_logging(settings: Settings, to_stderr: bool) -> None:
         handler = logging.NullHandler()
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if settings.debug else logging.WARNING)
+    # botocore's DEBUG output includes request headers (access key ids, session tokens): it
+    # stays at INFO even with --debug, so nothing ever logs a credential.
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.INFO if settings.debug else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,7 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kmon: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings, to_stderr=args.command == "snapshot")
+    try:
+        setup_logging(settings, to_stderr=args.command == "snapshot")
+    except ConfigError as exc:
+        print(f"kmon: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.command == "snapshot":
             return run_snapshot(settings)
@@ -310,7 +340,14 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     world = DemoWorld(seed=args.seed, port=args.port)
-    world.start()
+    try:
+        world.start()
+    except OSError as exc:
+        where = f"port {args.port}" if args.port else "a local port"
+        print(f"kmon: cannot start the demo on {where}: {exc.strerror or exc}", file=sys.stderr)
+        print("  pick another with --port, or leave it out for a free one", file=sys.stderr)
+        world.stop()
+        return 1
     try:
         if args.serve:
             return _serve(world)

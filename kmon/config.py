@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field, fields, replace
@@ -51,13 +52,17 @@ def _refresh(value: object, where: str) -> float:
         seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: refresh must be a number of seconds, not {value!r}") from None
+    if not math.isfinite(seconds):
+        raise ConfigError(f"{where}: refresh must be a number of seconds, not {value!r}")
     if seconds < MIN_REFRESH:
         raise ConfigError(f"{where}: refresh must be at least {MIN_REFRESH:g} seconds")
     return seconds
 
 
-def _from_file(path: Path) -> dict:
+def _from_file(path: Path, named: bool = False) -> dict:
     if not path.exists():
+        if named:  # a file asked for by name must exist
+            raise ConfigError(f"KMON_CONFIG names {path}, which does not exist")
         return {}
     try:
         with path.open("rb") as f:
@@ -174,7 +179,7 @@ def load_settings(cli: dict, env: dict[str, str] | None = None) -> Settings:
     """Merge the layers. ``cli`` holds only options given on the command line."""
     env = dict(os.environ) if env is None else env
     merged: dict = {}
-    merged.update(_from_file(config_path(env)))
+    merged.update(_from_file(config_path(env), named=bool(env.get("KMON_CONFIG"))))
     merged.update(_from_env(env))
     cli = {k: v for k, v in cli.items() if v is not None}
     if "kcl_tables" in cli:  # command-line mappings add to the file's

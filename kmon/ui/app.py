@@ -31,6 +31,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Widget internals that would only clutter help (the table's own select, copy, sideways moves).
+HELP_HIDDEN = {
+    "help",
+    "cursor_left",
+    "cursor_right",
+    "copy_text",
+    "screen.copy_text",
+    "app.copy_text",
+    "screenshot",
+    "page_left",
+    "page_right",
+    "maximize",
+    "minimize",
+}
+
+
 class KmonApp(App):
     TITLE = "kmon"
     CSS_PATH = "app.tcss"
@@ -40,6 +56,7 @@ class KmonApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "toggle_pause", "Pause", id="pause"),
@@ -110,7 +127,7 @@ class KmonApp(App):
         if event.state == WorkerState.ERROR:
             self.polling = False
             log.error("poll worker failed", exc_info=event.worker.error)
-            self.notify(f"poll failed: {event.worker.error}", severity="error", timeout=5)
+            self.flash(f"poll failed: {event.worker.error}", timeout=5, severity="error")
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.polling = False
@@ -150,11 +167,16 @@ class KmonApp(App):
 
     # -- actions --------------------------------------------------------------------------
 
+    def flash(self, message: str, timeout: float = 2.0, severity: str = "information") -> None:
+        """A message that replaces the previous one instead of stacking up."""
+        self.clear_notifications()
+        self.notify(message, timeout=timeout, severity=severity)
+
     def action_refresh(self) -> None:
         if self.paused:
-            self.notify("paused: press p to resume", timeout=2)
+            self.flash("paused: press p to resume")
         elif not self.request_poll():
-            self.notify("a refresh is already running", timeout=2)
+            self.flash("a refresh is already running")
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -178,7 +200,7 @@ class KmonApp(App):
         rows = []
         for active in self.screen.active_bindings.values():
             b = active.binding
-            if b.action in ("help",) or not b.description:
+            if b.action in HELP_HIDDEN or not b.description:
                 continue
             rows.append((b.key_display or self.get_key_display(b), b.action, b.description))
         self.push_screen(HelpScreen(rows))

@@ -69,8 +69,8 @@ def duration(seconds: float | None) -> str:
         seconds = 0.0
     if seconds == 0:
         return "0s"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
+    if seconds < 0.9995:
+        return f"{seconds * 1000:.0f}ms" if seconds >= 0.0005 else "<1ms"
     s = int(round(seconds))
     d, rem = divmod(s, 86400)
     h, rem = divmod(rem, 3600)

@@ -103,7 +103,7 @@ async def test_help_lists_every_key_grouped():
             "View",
             "General",
             "Filter",
-            "Sort by iter age",
+            "Sort by iterator age",
             "Quit",
             "Pause",
         ):

@@ -20,6 +20,7 @@ NAVIGATION = {
     "shards",
     "command_palette",
     "app.focus_next",
+    "select_cursor",
     "app.focus_previous",
     "app.pop_screen",
     "next_stream",
@@ -27,7 +28,12 @@ NAVIGATION = {
 GENERAL = {"quit", "help", "refresh", "toggle_pause", "dismiss"}
 
 
-DESCRIPTIONS = {"command_palette": "Jump to a stream (command palette)"}
+DESCRIPTIONS = {
+    "command_palette": "Jump to a stream (command palette)",
+    "select_cursor": "Open the row under the cursor",
+    "app.focus_next": "Next panel",
+    "app.focus_previous": "Previous panel",
+}
 
 
 def _group(action: str) -> str:

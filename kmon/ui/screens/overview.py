@@ -13,8 +13,7 @@ from kmon.ui.widgets.streams_table import COLUMNS, StreamsTable
 from kmon.ui.widgets.usage import UsageBar
 
 SORT_BINDINGS = [
-    Binding(c.sort_key, f"sort('{c.key}')", f"Sort by {c.label.lower()}", show=False, group=None)
-    for c in COLUMNS
+    Binding(c.sort_key, f"sort('{c.key}')", f"Sort by {c.long}", show=False) for c in COLUMNS
 ]
 
 

@@ -106,7 +106,8 @@ def _row(s: ShardRow, enhanced: bool) -> tuple[Text, ...]:
         fmt.plain(s.shard_id),
         Text("open" if s.is_open else "closed", style="" if s.is_open else "dim"),
         fmt.plain(s.parent + (" +1" if s.adjacent_parent else "") if s.parent else None),
-        num(f"{s.hash_share_pct:.1f}%"),
+        # Closed shards' key ranges now belong to their children.
+        num(f"{s.hash_share_pct:.1f}%" if s.is_open else fmt.DASH),
         num(fmt.DASH if off else fmt.bytes_rate(s.incoming_bytes_per_sec)),
         num(fmt.DASH if off else fmt.count_rate(s.incoming_records_per_sec)),
         num(fmt.DASH if off else fmt.pct(util), util_style),

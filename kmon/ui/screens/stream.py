@@ -49,9 +49,11 @@ def window_label(seconds: int) -> str:
 class Panel(Vertical, can_focus=True):
     """A bordered box with a title; focusable so tab walks the panels."""
 
-    def __init__(self, title: str, **kwargs) -> None:
+    def __init__(self, title: str, focusable: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = title
+        # A panel holding a table lets the table take focus itself, so Enter acts on it.
+        self.can_focus = focusable
 
 
 class StreamScreen(KmonScreen):
@@ -88,7 +90,7 @@ class StreamScreen(KmonScreen):
             with Panel("Throttling", id="throttling"):
                 yield TimeChart(fmt.count, id="throttle-chart")
                 yield Static(id="gauges", classes="now")
-            with Panel("Consumer lag", id="consumers"):
+            with Panel("Consumer lag", focusable=False, id="consumers"):
                 yield DataTable(id="consumer-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -306,7 +308,7 @@ class StreamScreen(KmonScreen):
         self.window_sec = seconds
         self.app.focus_stream(self.stream_name, seconds)
         self._summary(False)
-        self.notify(f"window {window_label(seconds)}", timeout=1.5)
+        self.app.flash(f"window {window_label(seconds)}", timeout=1.5)
 
     def action_shards(self) -> None:
         from kmon.ui.screens.shards import ShardsScreen

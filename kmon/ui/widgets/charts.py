@@ -86,7 +86,8 @@ class TimeChart(PlotextPlot):
         xmin = -window_sec / 60
         for lim in limits:
             plt.hline(lim.value, lim.color)
-            plt.text(lim.label, x=xmin + 0.5, y=lim.value, color=lim.color, alignment="left")
+            # Labelled at the right end: the legend owns the top-left corner.
+            plt.text(lim.label, x=xmin / 100, y=lim.value, color=lim.color, alignment="right")
         top = ymax * 1.12 if ymax > 0 else 1.0
         plt.ylim(0, top)
         plt.xlim(xmin, 0)

@@ -15,7 +15,7 @@ from kmon.ui import format as fmt
 
 class HeaderBar(Static):
     DEFAULT_CSS = """
-    HeaderBar { height: auto; max-height: 4; background: $panel; padding: 0 1; }
+    HeaderBar { height: 2; background: $panel; padding: 0 1; }
     """
 
     def __init__(self, clock: Callable[[], datetime], refresh_sec: float, context: dict) -> None:
@@ -84,7 +84,9 @@ class HeaderBar(Static):
             line1.append("streams ", style="dim")
             line1.append(str(len(snap.streams)))
 
-        line2 = Text()
+        # Freshness first, then the clock, then problems: the line is cut at the right edge,
+        # never wrapped, so on a small terminal the age, STALE and the clock stay in view.
+        line2 = Text(no_wrap=True, overflow="ellipsis")
         now = self._now()
         if snap is None:
             line2.append("loading…", style="italic")
@@ -92,12 +94,14 @@ class HeaderBar(Static):
             line2.append("no data yet", style="italic")
         else:
             line2.append(f"updated {fmt.age((now - snap.data_at).total_seconds())} ago")
-        if self.is_stale():
+        if self.is_stale() and not self.paused:
             line2.append("  ")
             line2.append(" STALE ", style="bold reverse red")
         if self.paused:
             line2.append("  ")
             line2.append(" PAUSED ", style="bold reverse yellow")
+        line2.append("  ")
+        line2.append(fmt.clock(now), style="dim")
         if snap is not None and snap.pending:
             line2.append("  ")
             line2.append(f"describing {snap.pending} more streams…", style="italic")
@@ -107,7 +111,7 @@ class HeaderBar(Static):
             notes = [e for e in snap.errors if e.source.startswith("lag:")]
             if errors:
                 first = errors[0]
-                more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+                more = f" (+{len(errors) - 1} more in kmon snapshot)" if len(errors) > 1 else ""
                 line2.append("  ")
                 line2.append(" ERROR ", style="bold reverse red")
                 line2.append(f" {first.source}: {first.message}{more}", style="red")
@@ -115,6 +119,4 @@ class HeaderBar(Static):
                 more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
                 line2.append("  ")
                 line2.append(f"note: {notes[0].message}{more}", style="yellow")
-        line2.append("  ")
-        line2.append(fmt.clock(now), style="dim")
         return line1, line2

@@ -22,6 +22,25 @@ class Column:
     render: Callable[[StreamState], Text]
     numeric: bool = True  # first press sorts largest first
 
+    @property
+    def long(self) -> str:
+        return LONG_NAMES.get(self.key, self.label.lower())
+
+
+LONG_NAMES = {
+    "in_bytes": "incoming bytes/s",
+    "in_records": "incoming records/s",
+    "write_util": "write utilization",
+    "out_bytes": "outgoing bytes/s",
+    "iter_age": "iterator age",
+    "worst_lag": "worst consumer lag",
+    "write_thr": "write throttles",
+    "read_thr": "read throttles",
+    "efo": "EFO consumers",
+    "shards": "open shards",
+    "retention": "retention",
+}
+
 
 def _right(s: str) -> Text:
     return Text(s, justify="right")
