@@ -89,8 +89,9 @@ class Collector:
         self._poll_lock = threading.Lock()
         self._pending = 0
         self._last_exc: BaseException | None = None
-        self.detail = DetailFetcher()
+        self.detail = DetailFetcher(monotonic)
         self._consumer_collector: ConsumerCollector | None = None
+        self._redescribe: set[str] = set()  # streams whose description is known to be stale
         self._consumers: dict[str, tuple] = {}
         self._detail_value: StreamDetail | None = None
 
@@ -119,9 +120,12 @@ class Collector:
 
     def set_focus(self, stream: str | None, window_sec: int = 3600) -> None:
         """The stream on screen (None: the overview). Only it fetches detail metrics."""
+        previous = self.detail.focus
         self.detail.set_focus(stream, window_sec)
         if stream is None:
             self._detail_value = None
+        elif previous is None or previous[0] != stream:
+            self._redescribe.add(stream)  # opening a stream shows it as it is now
 
     def fatal_error(self) -> str | None:
         """The error that kept the stream list from loading at all, if any."""
@@ -155,13 +159,16 @@ class Collector:
                 if errors.is_fatal_for_session(exc):
                     self._fail("streams", exc)
                     return
-        if not self._refresh_stream_list(clients):
+        listed_now = self._refresh_stream_list(clients)
+        if self._sources["streams"].updated_at is None:
             return
         names = [s.name for s in self._listed]
         self._describe_due(clients, complete)
         self._refresh_limits(clients)
         self._fetch_metrics(clients, names)
-        self._poll_consumers(clients)
+        if listed_now:
+            # During an outage consumers keep their last judgement rather than vanishing.
+            self._poll_consumers(clients)
         self._fetch_detail(clients)
 
     def _gate(self, api: str) -> None:
@@ -188,7 +195,7 @@ class Collector:
             "streams", "ListStreams", lambda: kinesis.list_streams(clients.kinesis, self._gate)
         )
         if listed is None:
-            return self._sources["streams"].updated_at is not None  # keep the last good list
+            return False  # the last good list stays
         wanted = set(self.options.streams)
         if wanted:
             found = {s.name for s in listed}
@@ -211,10 +218,23 @@ class Collector:
     def _describe_due(self, clients: AwsClients, complete: bool) -> None:
         """Describe new streams first, then those whose description expired, within budget."""
         new = [s for s in self._listed if s.name not in self._info]
-        expired = [s for s in self._listed if s.name in self._info and s.name not in self._fresh]
+        for s in self._listed:
+            info = self._info.get(s.name)
+            # A status change (UPDATING while resharding, then ACTIVE) means the description
+            # is out of date now, not in ten minutes.
+            if info and s.status != "UNKNOWN" and s.status != info.description.status:
+                self._redescribe.add(s.name)
+        for name in self._redescribe:
+            self._fresh.invalidate(name)
+        urgent = [s for s in self._listed if s.name in self._redescribe and s.name in self._info]
+        expired = [
+            s
+            for s in self._listed
+            if s.name in self._info and s.name not in self._fresh and s.name not in self._redescribe
+        ]
         # Steady state: each poll refreshes its share of the fleet, so all are done once a TTL.
         share = math.ceil(len(self._listed) * self.options.refresh / DESCRIBE_TTL) + 1
-        due = new + expired[:share]
+        due = new + urgent + expired[:share]
         deadline = self._monotonic() + DESCRIBE_TIME_BUDGET
         for listed in due:
             if not complete and self._monotonic() > deadline:
@@ -226,6 +246,7 @@ class Collector:
             )
             if info is not None:
                 self._info[listed.name] = info
+                self._redescribe.discard(listed.name)
             elif errors.is_fatal_for_session(self._last_exc) or errors.is_throttle(self._last_exc):
                 break  # the rest would fail the same way; try again next poll
         self._pending = len(new) - sum(1 for s in new if s.name in self._info)
@@ -325,6 +346,9 @@ class Collector:
         )
         if detail is not None:
             self._detail_value = detail
+            open_now = sum(1 for shard in detail.shards if shard.is_open)
+            if detail.shards and open_now != info.description.open_shards:
+                self._redescribe.add(focus[0])  # resharded since it was described
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -333,13 +357,18 @@ class Collector:
             self._sources.pop(source, None)
             return
         src = self._sources.setdefault(source, _Source())
+        if src.error:
+            log.warning("%s recovered", source)
         src.updated_at = self._clock()
         src.error = None
 
     def _fail(self, source: str, exc: BaseException, api: str | None = None) -> None:
         message = errors.describe(exc, api)
-        log.debug("%s failed: %s", source, message, exc_info=exc)
-        self._sources.setdefault(source, _Source()).error = message
+        src = self._sources.setdefault(source, _Source())
+        if src.error != message:  # once per new problem, not once per poll
+            log.warning("%s: %s", source, message)
+        log.debug("%s failed", source, exc_info=exc)
+        src.error = message
 
     def _snapshot(self) -> FleetSnapshot:
         now_dt = self._clock()

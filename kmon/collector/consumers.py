@@ -20,7 +20,7 @@ from kmon.collector.cache import SingleFlightCache
 from kmon.collector.metrics import MetricQuery, MetricStore, align
 from kmon.model.health import Thresholds
 from kmon.model.lag import (
-    LEASE_DURATION_SEC,
+    DEAD_WORKER_SEC,
     WINDOW_SEC,
     ConsumerLag,
     Lease,
@@ -192,7 +192,7 @@ class ConsumerCollector:
         kcl_tables: Mapping[str, str] | None = None,
         probe_lag: bool = False,
         thresholds: Thresholds = Thresholds(),
-        lease_duration_sec: float = LEASE_DURATION_SEC,
+        lease_duration_sec: float = DEAD_WORKER_SEC,
         window_sec: int = WINDOW_SEC,
     ) -> None:
         self.kinesis = kinesis_client

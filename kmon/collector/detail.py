@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from kmon.collector import kinesis
@@ -45,12 +46,12 @@ MAX_SHARDS_WITH_METRICS = 80  # 80 shards x 6 metrics stays within one 500-query
 
 
 class DetailFetcher:
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._focus: tuple[str, int] | None = None
         self._stores: dict[int, MetricStore] = {}
         self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
-        self._shards = SingleFlightCache(ttl=60.0)
+        self._shards = SingleFlightCache(ttl=60.0, clock=monotonic)
 
     @property
     def focus(self) -> tuple[str, int] | None:

@@ -26,6 +26,10 @@ STALL_CLOCK_FRACTION = 0.9
 STALL_MIN_POINTS = 5
 # The KCL's default failover time: a lease not renewed for this long is up for grabs.
 LEASE_DURATION_SEC = 10.0
+# What kmon waits before calling a worker dead. Applications often raise failoverTimeMillis and
+# renewals land between polls, so a counter still for one failover time proves little; a live
+# KCL worker never goes a minute without renewing.
+DEAD_WORKER_SEC = 60.0
 # ownerSwitchesSinceCheckpoint at or above this: workers keep taking the lease from each other.
 THRASH_SWITCHES = 3
 

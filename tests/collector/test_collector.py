@@ -182,3 +182,40 @@ def test_first_poll_failure_is_fatal_for_snapshot(endpoint):
     snap = c.poll(complete=True)
     assert snap.streams == ()
     assert c.fatal_error().startswith("cannot reach http://127.0.0.1:9")
+
+
+def test_reshard_of_the_stream_on_screen_is_seen_within_a_minute(endpoint, fleet):
+    mono = FakeMonotonic()
+    c = make(endpoint, monotonic=mono)
+    c.poll(complete=True)
+    c.set_focus("hot", 3600)
+    assert by_name(c.poll())["hot"]["open_shards"] == 1
+    fleet.kinesis.update_shard_count(
+        StreamName="hot", TargetShardCount=2, ScalingType="UNIFORM_SCALING"
+    )
+    mono.t += 61  # the shard list is cached for a minute
+    c.poll()  # ListShards on the detail screen disagrees with the cached description...
+    snap = c.poll()  # ...so it is described again, not ten minutes later
+    assert by_name(snap)["hot"]["open_shards"] == 2
+    assert sum(1 for s in snap.detail.shards if s.is_open) == 2
+
+
+def test_consumers_survive_an_outage(endpoint, seeder):
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    kinesis = boto3.client("kinesis", endpoint_url=url, region_name=REGION)
+    kinesis.create_stream(StreamName="solo", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="solo")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="reader")
+    c = make(url)
+    kinds = lambda snap: {(x.kind, x.name) for x in snap.streams[0].consumers}  # noqa: E731
+    assert ("efo", "reader") in kinds(c.poll(complete=True))
+    server.stop()
+    assert ("efo", "reader") in kinds(c.poll())  # the outage is an error, not a lost consumer
