@@ -20,10 +20,7 @@ Shows every stream's throughput against its shard capacity, iterator age, thrott
 against the service limits and consumer lag, refreshed from CloudWatch and the Kinesis
 API. Read-only: kmon never writes to your streams.
 
-commands:
-  (none)      open the dashboard on the current account and region
-  snapshot    poll once and print one JSON document (for scripts and alerts)
-  demo        open the dashboard on a simulated fleet; no AWS account needed
+Without a command, kmon opens the dashboard on the current account and region.
 """
 
 EPILOG = """\
@@ -110,7 +107,7 @@ def port_number(text: str) -> int:
     return value
 
 
-def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
+def _add_common(p: argparse.ArgumentParser, suppress: bool, dashboard: bool = True) -> None:
     """Options every command takes; subcommands repeat them so they work on either side."""
     d = {"default": argparse.SUPPRESS} if suppress else {}
     aws = p.add_argument_group("AWS")
@@ -161,6 +158,14 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
         "(spends read capacity; default: the application's own metrics)",
         **d,
     )
+    if dashboard:
+        _add_wall(p, d)
+    out = p.add_argument_group("diagnostics")
+    out.add_argument("--debug", action="store_true", help="show tracebacks and debug logs", **d)
+    out.add_argument("--log", metavar="FILE", help="write logs to FILE (never to the screen)", **d)
+
+
+def _add_wall(p: argparse.ArgumentParser, d: dict) -> None:
     wall = p.add_argument_group("wall screen")
     wall.add_argument(
         "--wall",
@@ -175,9 +180,6 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
         help="seconds per stream in wall mode (default 15)",
         **d,
     )
-    out = p.add_argument_group("diagnostics")
-    out.add_argument("--debug", action="store_true", help="show tracebacks and debug logs", **d)
-    out.add_argument("--log", metavar="FILE", help="write logs to FILE (never to the screen)", **d)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Poll once and print one JSON document to stdout (format: see README). "
         "Exits 1 with one line on stderr when AWS cannot be reached.",
     )
-    _add_common(snap, suppress=True)
+    _add_common(snap, suppress=True, dashboard=False)
     demo = sub.add_parser(
         "demo",
         help="dashboard on a simulated fleet (no AWS account needed)",
@@ -297,6 +299,13 @@ def run_snapshot(settings: Settings) -> int:
     fatal = collector.fatal_error()
     if fatal:
         print(f"kmon: {fatal}", file=sys.stderr)
+        return 1
+    if settings.streams and not snapshot.streams:
+        print(
+            f"kmon: none of the streams asked for exist in {snapshot.region}: "
+            + ", ".join(settings.streams),
+            file=sys.stderr,
+        )
         return 1
     sys.stdout.write(snapshot.to_json() + "\n")
     return 0

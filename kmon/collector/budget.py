@@ -104,6 +104,7 @@ class Accounting:
         self._clock = clock
         self._lock = threading.Lock()
         self._started = clock()
+        self._steady_from: float | None = None
         self.calls = 0
         self.metrics = 0
         self.by_api: Counter[str] = Counter()
@@ -127,12 +128,26 @@ class Accounting:
         while self._metric_events and self._metric_events[0][0] < now - self.WINDOW:
             self._metric_events.popleft()
 
+    def mark_steady(self) -> None:
+        """The one-off first poll (every stream described) is over: rates start from here, so
+        the footer shows what running costs, not what starting cost."""
+        with self._lock:
+            if self._steady_from is None:
+                self._steady_from = self._clock()
+
     def rates(self, interval: float) -> tuple[float, float]:
         """(calls per minute, metrics per hour) at a refresh ``interval`` in seconds."""
         with self._lock:
             now = self._clock()
             self._trim(now)
-            span = max(min(now - self._started, self.WINDOW), interval)
-            calls = len(self._call_times)
-            metrics = sum(n for _, n in self._metric_events)
-            return calls * 60.0 / span, metrics * 3600.0 / span
+            since = self._started
+            calls = list(self._call_times)
+            events = list(self._metric_events)
+            steady = self._steady_from
+            if steady is not None and any(t > steady for t in calls):
+                since = steady
+                calls = [t for t in calls if t > steady]
+                events = [e for e in events if e[0] > steady]
+            span = max(min(now - since, self.WINDOW), interval)
+            metrics = sum(n for _, n in events)
+            return len(calls) * 60.0 / span, metrics * 3600.0 / span

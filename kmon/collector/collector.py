@@ -116,6 +116,8 @@ class Collector:
             except Exception as exc:  # the dashboard must never die from what it shows
                 log.exception("poll failed")
                 self._fail("streams", exc)
+            if self._listed and not self._pending:
+                self.accounting.mark_steady()
             return self._snapshot()
 
     def set_focus(self, stream: str | None, window_sec: int = 3600) -> None:

@@ -87,6 +87,14 @@ def is_fatal_for_session(exc: BaseException) -> bool:
     ) or error_code(exc) in (EXPIRED_CODES | BAD_CREDENTIAL_CODES)
 
 
+def _one_line(message: str, limit: int = 160) -> str:
+    """Service messages can be whole HTML pages (a proxy or an emulator's error page)."""
+    message = " ".join(str(message).split())
+    if message.lower().startswith(("<!doctype", "<html")):
+        return "the endpoint answered with an HTML error page"
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
 def describe(exc: BaseException, operation: str | None = None) -> str:
     """One readable line naming the problem and how to fix it."""
     if isinstance(exc, KmonError):
@@ -111,7 +119,7 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
     if isinstance(exc, ClientError):
         code = error_code(exc) or "Error"
         op = operation or exc.operation_name
-        msg = exc.response.get("Error", {}).get("Message", "")
+        msg = _one_line(exc.response.get("Error", {}).get("Message", ""))
         if code in EXPIRED_CODES:
             return "AWS credentials have expired: refresh them ('aws sso login' or new keys)"
         if code in BAD_CREDENTIAL_CODES:
@@ -126,4 +134,4 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
         return f"{op} failed: {code}: {msg}" if msg else f"{op} failed: {code}"
     if isinstance(exc, BotoCoreError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return _one_line(f"{type(exc).__name__}: {exc}")

@@ -189,7 +189,9 @@ class KmonApp(App):
         if isinstance(self.screen, WallScreen):
             self.pop_screen()
         else:
-            self.push_screen(WallScreen(self.cycle_sec))
+            # From a stream's screen, the wall starts on that stream.
+            start = getattr(self.screen, "stream_name", None)
+            self.push_screen(WallScreen(self.cycle_sec, start=start))
             if self.snapshot is not None:
                 self.call_after_refresh(self.screen.show, self.snapshot)
 

@@ -38,6 +38,14 @@ def bytes_(value: float | None) -> str:
     return f"{_num(v)} {unit}"
 
 
+def scaled_bytes(value: float | None) -> tuple[str, str]:
+    """A number and its unit apart, for big digits with the unit in a title."""
+    if value is None:
+        return "-", "B"
+    v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
+    return _num(v), unit
+
+
 def bytes_rate(value: float | None) -> str:
     return DASH if value is None else f"{bytes_(value)}/s"
 

@@ -125,3 +125,11 @@ def test_bad_config_file_is_a_clear_error(tmp_path):
     cfg.write_text("colour = 'blue'\n")
     r = run("snapshot", env_extra={"KMON_CONFIG": str(cfg)})
     assert r.returncode == 2 and "unknown setting 'colour'" in r.stderr
+
+
+def test_snapshot_of_only_missing_streams_fails(endpoint, seeder):
+    seeder.stream("a", shards=1)
+    r = run("snapshot", "--endpoint-url", endpoint, "--region", REGION, "--stream", "nope",
+            env_extra=CREDS)  # fmt: skip
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip() == f"kmon: none of the streams asked for exist in {REGION}: nope"

@@ -95,3 +95,16 @@ def test_ttl_expiry_and_errors_are_not_cached():
     except RuntimeError:
         pass
     assert cache.get("b", lambda: "ok") == "ok"
+
+
+def test_rates_after_the_first_poll_show_running_cost_not_start_cost():
+    clock = Clock()
+    acc = Accounting(clock)
+    for _ in range(200):  # the first poll describes every stream
+        acc.count_call("DescribeStreamSummary")
+    acc.mark_steady()
+    assert acc.rates(interval=60)[0] == 200  # nothing since: the start is all there is
+    clock.t = 60
+    acc.count_call("ListStreams")
+    acc.count_call("GetMetricData")
+    assert acc.rates(interval=60)[0] == 2

@@ -15,8 +15,8 @@ from kmon.ui.widgets.tables import add_columns, sync_rows
 
 COLUMNS = (
     ("shard", "Shard", 22),
-    ("owner", "Owner", 22),
-    ("checkpoint", "Checkpoint", 24),
+    ("owner", "Owner", 34),
+    ("checkpoint", "Checkpoint", 22),
     ("lag", "Lag", 9),
     ("status", "Status", 9),
     ("counter", "Lease #", 8),

@@ -14,8 +14,6 @@ from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
 from kmon.ui.widgets.streams_table import LAG_STYLE
 
-MIB = 1024 * 1024
-
 
 def wall_order(streams: tuple[StreamState, ...]) -> list[StreamState]:
     return sorted(streams, key=lambda s: (-s.health.rank, s.name))
@@ -69,10 +67,10 @@ class WallScreen(KmonScreen):
         Binding("n", "next_stream", "Next stream", id="next"),
     ]
 
-    def __init__(self, cycle_sec: float = 15.0) -> None:
+    def __init__(self, cycle_sec: float = 15.0, start: str | None = None) -> None:
         super().__init__()
         self.cycle_sec = cycle_sec
-        self.current: str | None = None
+        self.current: str | None = start
         self._snapshot: FleetSnapshot | None = None
 
     def compose(self) -> ComposeResult:
@@ -80,7 +78,7 @@ class WallScreen(KmonScreen):
         yield Static(id="banner")
         yield Static(id="wall-title")
         with Horizontal(id="tiles"):
-            yield Tile("IN  MiB/s", "tile-in")
+            yield Tile("IN  bytes/s", "tile-in")
             yield Tile("WRITE  % of limit", "tile-util")
             yield Tile("ITERATOR AGE", "tile-age")
             yield Tile("THROTTLES / min", "tile-throttles")
@@ -150,10 +148,10 @@ class WallScreen(KmonScreen):
         throttles = None
         if s.write_throttled_per_min is not None or s.read_throttled_per_min is not None:
             throttles = (s.write_throttled_per_min or 0) + (s.read_throttled_per_min or 0)
-        self.query_one("#tile-in", Tile).set(
-            "-" if s.incoming_bytes_per_sec is None else f"{s.incoming_bytes_per_sec / MIB:.2f}",
-            f"out {fmt.bytes_rate(s.outgoing_bytes_per_sec)}",
-        )
+        tile_in = self.query_one("#tile-in", Tile)
+        value, unit = fmt.scaled_bytes(s.incoming_bytes_per_sec)
+        tile_in.border_title = f"IN  {unit}/s"
+        tile_in.set(value, f"out {fmt.bytes_rate(s.outgoing_bytes_per_sec)}")
         self.query_one("#tile-util", Tile).set(
             "-" if util is None else f"{util:.0f}",
             Text(
