@@ -116,7 +116,7 @@ async def test_enter_on_a_kcl_consumer_opens_its_leases_literally():
         assert first[1].plain == "[bold]w2[/]"  # an owner is data, never markup
         assert second[1].plain == "UNOWNED" and second[4].plain == "■ STOP"
         assert second[6].plain == "4" and second[6].style == "bold red"  # thrashing
-        balance = str(app.screen.query_one("#kcl-balance").render())
+        balance = str(app.screen.query_one("#leases-note").render())
         assert "[bold]w2[/] 1" in balance and "unowned 1" in balance
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Footer, Static
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.widgets.header import HeaderBar
+from kmon.ui.widgets.tables import add_columns
 
 
 class KmonScreen(Screen):
@@ -27,7 +29,8 @@ class KmonScreen(Screen):
 
 
 class TableScreen(KmonScreen):
-    """A drill-down screen around one keyed table: Esc back, j/k move."""
+    """A drill-down screen around one keyed table: a title line, the table, a note line.
+    Esc goes back, j/k move."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -35,6 +38,18 @@ class TableScreen(KmonScreen):
         Binding("k", "cursor_up", "Up", show=False),
     ]
     TABLE_ID = ""
+    COLUMNS: tuple[tuple[str, str, int], ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield self.make_header()
+        yield Static(id=f"{self.TABLE_ID}-title", classes="table-title")
+        yield DataTable(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
+        yield Static(id=f"{self.TABLE_ID}-note", classes="table-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        add_columns(self.table, self.COLUMNS)
+        self.table.focus()
 
     @property
     def table(self) -> DataTable:

@@ -4,14 +4,13 @@ is, and how the leases are spread over the workers."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Static
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
 from kmon.ui.screens.stream import status_text
-from kmon.ui.widgets.tables import add_columns, sync_rows
+from kmon.ui.widgets.tables import sync_rows
 
 COLUMNS = (
     ("shard", "Shard", 22),
@@ -30,22 +29,12 @@ THRASHING = 3
 
 class KclScreen(TableScreen):
     TABLE_ID = "leases"
+    COLUMNS = COLUMNS
 
     def __init__(self, stream: str, application: str) -> None:
         super().__init__()
         self.stream_name = stream
         self.application = application
-
-    def compose(self) -> ComposeResult:
-        yield self.make_header()
-        yield Static(id="kcl-title")
-        yield DataTable(id="leases", cursor_type="row", zebra_stripes=True)
-        yield Static(id="kcl-balance")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        add_columns(self.table, COLUMNS)
-        self.table.focus()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
@@ -61,7 +50,7 @@ class KclScreen(TableScreen):
         title.append(f"  KCL application on {self.stream_name}")
         if app is None:
             title.append("  (no longer found)", style="red")
-            self.query_one("#kcl-title", Static).update(title)
+            self.query_one("#leases-title", Static).update(title)
             return
         title.append("  table ")
         title.append(app.table or fmt.DASH)
@@ -71,7 +60,7 @@ class KclScreen(TableScreen):
         title.append_text(status_text(app.status))
         if app.full_note:
             title.append("  " + app.full_note, style="yellow")
-        self.query_one("#kcl-title", Static).update(title)
+        self.query_one("#leases-title", Static).update(title)
 
         rows = {}
         for lease in app.shards:
@@ -101,7 +90,7 @@ class KclScreen(TableScreen):
             balance.append(f"unowned {app.unowned}", style="bold red")
         if app.thrashing:
             balance.append(f"   thrashing: {', '.join(app.thrashing)}", style="bold red")
-        self.query_one("#kcl-balance", Static).update(balance)
+        self.query_one("#leases-note", Static).update(balance)
 
 
 def _short(checkpoint: str | None) -> str | None:

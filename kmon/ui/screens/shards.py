@@ -4,14 +4,13 @@ enhanced monitoring is on, with hot shards flagged."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Static
 
 from kmon.model.detail import ShardRow
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
-from kmon.ui.widgets.tables import add_columns, sync_rows
+from kmon.ui.widgets.tables import sync_rows
 
 COLUMNS = (
     ("shard", "Shard", 22),
@@ -39,21 +38,11 @@ ENHANCED_OFF = (
 
 class ShardsScreen(TableScreen):
     TABLE_ID = "shards"
+    COLUMNS = COLUMNS
 
     def __init__(self, stream: str) -> None:
         super().__init__()
         self.stream_name = stream
-
-    def compose(self) -> ComposeResult:
-        yield self.make_header()
-        yield Static(id="shards-title")
-        yield DataTable(id="shards", cursor_type="row", zebra_stripes=True)
-        yield Static(id="shards-note")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        add_columns(self.table, COLUMNS)
-        self.table.focus()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
