@@ -26,6 +26,10 @@ class Limit:
     color: str = "red"
 
 
+# Round x-axis steps per window: -15m -10m -5m now, not -11.25m.
+TICK_STEP_SEC = {900: 300, 3600: 900, 10800: 3600, 43200: 3 * 3600, 86400: 6 * 3600}
+
+
 class TimeChart(PlotextPlot):
     """Lines over a window ending now, x in minutes ago, y in human units."""
 
@@ -96,7 +100,8 @@ class TimeChart(PlotextPlot):
         steps = 4 if self.size.height >= 14 else 2
         ticks = [top * i / steps for i in range(steps + 1)]
         plt.yticks(ticks, [self._y_format(v) for v in ticks])
-        xt = [xmin * i / 4 for i in range(4, -1, -1)]
+        step = TICK_STEP_SEC.get(window_sec, window_sec / 4) / 60
+        xt = [-step * i for i in range(int(round(-xmin / step)), -1, -1)]
         plt.xticks(xt, [_ago(x) for x in xt])
         if not drawn:
             plt.title(self._empty_note)
