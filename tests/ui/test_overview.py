@@ -59,6 +59,11 @@ async def test_filter_narrows_as_you_type_enter_returns_escape_clears():
         assert names(app) == ["orders-events"]
         await pilot.press("escape")
         assert len(names(app)) == len(STREAMS)
+        await pilot.press("slash", "z", "z", "z")
+        assert names(app) == []
+        assert "no stream matches 'zzz'" in str(app.screen.query_one("#no-match").render())
+        await pilot.press("escape")
+        assert not app.screen.query_one("#no-match").display
 
 
 async def test_sort_key_per_column_and_again_reverses():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.screens.base import KmonScreen
@@ -33,6 +34,7 @@ class OverviewScreen(KmonScreen):
             placeholder="filter streams by name (Enter: back to table, Esc: clear)", id="filter"
         )
         yield StreamsTable(id="streams")
+        yield Static(id="no-match")
         yield UsageBar(id="usage")
         yield Footer()
 
@@ -46,11 +48,13 @@ class OverviewScreen(KmonScreen):
 
     def on_mount(self) -> None:
         self.filter_input.display = False
+        self._update_no_match()
         self.table.focus()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
         self.table.show(snapshot.streams)
+        self._update_no_match()
         self.query_one(UsageBar).show(snapshot.api)
 
     # -- actions --------------------------------------------------------------------------
@@ -64,6 +68,7 @@ class OverviewScreen(KmonScreen):
         self.filter_input.value = ""
         self.filter_input.display = False
         self.table.set_filter("")
+        self._update_no_match()
         self.table.focus()
 
     def action_open_stream(self) -> None:
@@ -87,6 +92,15 @@ class OverviewScreen(KmonScreen):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(event.value)
+        self._update_no_match()
+
+    def _update_no_match(self) -> None:
+        """Say why the table is empty when the filter hides every stream."""
+        note = self.query_one("#no-match", Static)
+        hidden = self.table.filter_text and not self.table.row_count
+        note.display = bool(hidden)
+        if hidden:
+            note.update(Text(f"no stream matches {self.table.filter_text!r} (Esc clears)"))
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
