@@ -298,6 +298,8 @@ class Collector:
                 kcl_tables=self.options.kcl_tables,
                 probe_lag=self.options.probe_lag,
                 thresholds=self.options.thresholds,
+                # Slack for timer drift, so each scheduled poll still reads the leases.
+                scan_every_sec=self.options.refresh * 0.9,
             )
         refs = []
         for listed in self._listed:

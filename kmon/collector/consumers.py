@@ -20,7 +20,6 @@ from kmon.collector.cache import SingleFlightCache
 from kmon.collector.metrics import MetricQuery, MetricStore, align
 from kmon.model.health import Thresholds
 from kmon.model.lag import (
-    DEAD_WORKER_SEC,
     WINDOW_SEC,
     ConsumerLag,
     Lease,
@@ -177,6 +176,7 @@ class _Kcl:
     leases: list[Lease]
     note: str | None = None
     multi: bool = False  # a multi-stream application: its app-wide lag mixes streams
+    scanned_at: float = 0.0  # monotonic time its leases were read
 
 
 class ConsumerCollector:
@@ -192,8 +192,8 @@ class ConsumerCollector:
         kcl_tables: Mapping[str, str] | None = None,
         probe_lag: bool = False,
         thresholds: Thresholds = Thresholds(),
-        lease_duration_sec: float = DEAD_WORKER_SEC,
         window_sec: int = WINDOW_SEC,
+        scan_every_sec: float = 0.0,
     ) -> None:
         self.kinesis = kinesis_client
         self.cloudwatch = cloudwatch
@@ -204,7 +204,6 @@ class ConsumerCollector:
         self.kcl_tables = dict(kcl_tables or {})
         self.probe_lag = probe_lag
         self.thresholds = thresholds
-        self.lease_duration_sec = lease_duration_sec
         self.window_sec = window_sec
         self.metrics = MetricStore(history_sec=LAG_HISTORY_SEC)
         self._efo = SingleFlightCache(EFO_TTL, jitter=0.3, clock=monotonic)
@@ -212,6 +211,8 @@ class ConsumerCollector:
         self._shards = SingleFlightCache(SHARDS_TTL, jitter=0.3, clock=monotonic)
         self._tables = SingleFlightCache(TABLES_TTL, clock=monotonic)
         self._table_streams = SingleFlightCache(TABLES_TTL, clock=monotonic)
+        # Lease tables are read at most once per refresh, however often the screen asks.
+        self._scans = SingleFlightCache(scan_every_sec, clock=monotonic) if scan_every_sec else None
         self._is_lease: dict[str, bool] = {}
         self._lists: dict[Hashable, list] = {}  # last good consumer and mapping lists
         self._denied: dict[str, tuple[float, str]] = {}  # kind -> (until, note)
@@ -378,13 +379,14 @@ class ConsumerCollector:
         apps: list[_Kcl] = []
         unmatched: set[str] = set()
         for table in tables:
-            leases = self._guard(
-                "kcl", f"lag:kcl:{table}", "Scan", errs, lambda t=table: self._scan(t)
+            scanned = self._guard(
+                "kcl", f"lag:kcl:{table}", "Scan", errs, lambda t=table: self._leases(t)
             )
             if "lag:kcl" in errs:
                 return [], set()  # permission gone for every table
-            if leases is None:
+            if scanned is None:
                 continue
+            scanned_at, leases = scanned
             # Confirming a stream needs Kinesis reads: a denial there concerns this table only.
             found = self._guard(
                 None,
@@ -404,7 +406,7 @@ class ConsumerCollector:
             for stream in targets:
                 mine = [le for le in leases if le.stream in (None, stream)]
                 multi = any(le.stream for le in leases)
-                apps.append(_Kcl(table, stream, mine, note, multi))
+                apps.append(_Kcl(table, stream, mine, note, multi, scanned_at))
         return apps, unmatched
 
     def _tables_to_read(self, errs: dict) -> tuple[str, ...] | None:
@@ -456,6 +458,12 @@ class ConsumerCollector:
             exc.kmon_api = "DescribeTable"  # type: ignore[attr-defined]
             raise
         return is_lease_table(table)
+
+    def _leases(self, table: str) -> tuple[float, list[Lease]]:
+        def scan() -> tuple[float, list[Lease]]:
+            return self._mono(), self._scan(table)
+
+        return self._scans.get(table, scan) if self._scans else scan()
 
     def _scan(self, table: str) -> list[Lease]:
         leases: list[Lease] = []
@@ -622,22 +630,21 @@ class ConsumerCollector:
                 add(("lambda", fn), "AWS/Lambda", "IteratorAge", (("FunctionName", fn),))
         for app in kcl:
             ns = app.table  # the KCL names its metrics namespace after the application
-            add(
-                ("kcl", ns, "app"),
-                ns,
-                "MillisBehindLatest",
-                (("Operation", "ApplicationTracker"),),
-            )
+            if not app.multi:  # a multi-stream application's own lag mixes its streams
+                add(
+                    ("kcl", ns, "app"),
+                    ns,
+                    "MillisBehindLatest",
+                    (("Operation", "ApplicationTracker"),),
+                )
             if self.probe_lag:
                 continue  # measured directly instead
             for lease in app.leases:
                 if not lease.finished:
-                    add(
-                        ("kcl", ns, "shard", lease.shard_id),
-                        ns,
-                        "MillisBehindLatest",
-                        (("Operation", "ProcessTask"), ("ShardId", lease.shard_id)),
-                    )
+                    dims = (("Operation", "ProcessTask"), ("ShardId", lease.shard_id))
+                    if lease.stream_id:  # a multi-stream application names the stream too
+                        dims += (("StreamId", lease.stream_id),)
+                    add(_shard_key(app, lease), ns, "MillisBehindLatest", dims)
         return list(queries.values())
 
     def _fetch_metrics(self, queries: list[MetricQuery], now: int, errs: dict) -> bool:
@@ -665,13 +672,17 @@ class ConsumerCollector:
                 series = self._probes.get((app.table, app.stream, lease.shard_id))
                 out[lease.shard_id] = series.points() if series else []
             else:
-                out[lease.shard_id] = self.points(("kcl", app.table, "shard", lease.shard_id))
+                out[lease.shard_id] = self.points(_shard_key(app, lease))
         return out
 
     def still(self, app: _Kcl) -> dict[str, tuple[float, float]]:
-        """How long each lease's counter and checkpoint have not moved, across polls."""
-        now = self._mono()
-        return {le.key: self._watch.observe(app.table, le, now) for le in app.leases}
+        """How long each lease's counter and checkpoint had not moved when last read."""
+        return {le.key: self._watch.observe(app.table, le, app.scanned_at) for le in app.leases}
+
+
+def _shard_key(app: _Kcl, lease: Lease) -> Hashable:
+    # Every stream has a shardId-000000000000: a multi-stream table has one per stream.
+    return ("kcl", app.table, app.stream, "shard", lease.shard_id)
 
 
 def _shard_order(lease: Lease) -> tuple[int, str]:
@@ -766,7 +777,6 @@ class _Judge:
             app_points=() if app.multi else self.c.points(("kcl", app.table, "app")),
             has_traffic=self.traffic,
             thresholds=self.c.thresholds,
-            lease_duration_sec=self.c.lease_duration_sec,
             window_sec=self.c.window_sec,
             note=app.note,
             silent_means_stop=self.silent_means_stop,

@@ -29,6 +29,10 @@ class Thresholds:
     iterator_age_warn_ms: float = 30_000.0
     retention_crit_fraction: float = limits.RETENTION_RISK_FRACTION
     throttle_crit_minutes: int = 5
+    # A KCL lease owner that has not renewed for this long is dead. Set it to at least the
+    # application's failoverTimeMillis (KCL default 10 s); polls are a minute apart, and
+    # applications often raise the failover time, so a minute is the safe default.
+    lease_duration_sec: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,6 @@ GROWTH_MIN_MS_PER_MIN = 1_000.0
 # At 90% of that, over a window of at least this many samples, it is stuck, not slow.
 STALL_CLOCK_FRACTION = 0.9
 STALL_MIN_POINTS = 5
-# The KCL's default failover time: a lease not renewed for this long is up for grabs.
-LEASE_DURATION_SEC = 10.0
-# What kmon waits before calling a worker dead. Applications often raise failoverTimeMillis and
-# renewals land between polls, so a counter still for one failover time proves little; a live
-# KCL worker never goes a minute without renewing.
-DEAD_WORKER_SEC = 60.0
 # ownerSwitchesSinceCheckpoint at or above this: workers keep taking the lease from each other.
 THRASH_SWITCHES = 3
 
@@ -215,6 +209,11 @@ class Lease:
     stream: str | None = None  # named by multi-stream lease keys only
 
     @property
+    def stream_id(self) -> str | None:
+        """``account:stream:epoch`` of a multi-stream lease: the KCL's StreamId metric dimension."""
+        return self.key.rsplit(":", 1)[0] if self.stream else None
+
+    @property
     def finished(self) -> bool:
         return self.checkpoint == "SHARD_END"
 
@@ -294,7 +293,6 @@ def lease_problems(
     has_traffic: bool | None,
     shard_lag_ms: float | None,
     thresholds: Thresholds = Thresholds(),
-    lease_duration_sec: float = LEASE_DURATION_SEC,
     window_sec: int = WINDOW_SEC,
     waiting_for: Sequence[str] = (),
 ) -> tuple[list[str], list[str]]:
@@ -310,7 +308,7 @@ def lease_problems(
     # A row without a readable counter says nothing about its worker.
     if not lease.owner:
         stopped.append(f"lease {lease.shard_id} has no owner")
-    elif lease.lease_counter is not None and counter_still_sec > lease_duration_sec:
+    elif lease.lease_counter is not None and counter_still_sec > thresholds.lease_duration_sec:
         stopped.append(
             f"worker {lease.owner} has not renewed lease {lease.shard_id} "
             f"for {counter_still_sec:.0f} s"
@@ -457,7 +455,6 @@ def judge_kcl(
     app_points: Sequence[Point] = (),
     has_traffic: bool | None = None,
     thresholds: Thresholds = Thresholds(),
-    lease_duration_sec: float = LEASE_DURATION_SEC,
     window_sec: int = WINDOW_SEC,
     note: str | None = None,
     silent_means_stop: bool = True,
@@ -484,7 +481,6 @@ def judge_kcl(
             has_traffic=has_traffic,
             shard_lag_ms=points[-1][1] if points else None,
             thresholds=thresholds,
-            lease_duration_sec=lease_duration_sec,
             window_sec=window_sec,
             waiting_for=[p for p in lease.parents if p in open_shards],
         )

@@ -13,6 +13,7 @@ from kmon.collector.consumers import (
     parse_lease,
     split_lease_key,
 )
+from kmon.model.health import Thresholds
 from kmon.model.lag import LagStatus
 from kmon.model.series import Series
 from tests.collector.consumer_seed import NOW_SEC, World, lease_item, series
@@ -196,6 +197,18 @@ def test_multi_stream_table_gives_each_stream_its_own_leases(world):
             lease_item(f"{ACCOUNT}:gone:1600000000:shardId-000000000000", "m-1", "14"),
         ],
     )
+    # The KCL adds a StreamId dimension to a multi-stream application's shard metrics.
+    for stream, shard, lag in (("a", 0, 20_000), ("a", 1, 90_000), ("b", 0, 4_000)):
+        world.metric(
+            "multi-app",
+            "MillisBehindLatest",
+            {
+                "Operation": "ProcessTask",
+                "ShardId": f"shardId-00000000000{shard}",
+                "StreamId": f"{ACCOUNT}:{stream}:1700000000",
+            },
+            {ago: lag for ago in range(1, 11)},
+        )
     calls: list[str] = []
     result = poll(make(world, calls), [StreamRef("a", a, 24), StreamRef("b", b, 24)])
     assert result.errors == {}
@@ -207,7 +220,11 @@ def test_multi_stream_table_gives_each_stream_its_own_leases(world):
     ]
     assert [(s.shard_id, s.checkpoint) for s in app_b.shards] == [("shardId-000000000000", "13")]
     assert app_a.workers == {"m-1": 1, "m-2": 1}
-    assert app_a.status is LagStatus.UNKNOWN and app_a.lag_ms is None  # no metrics published
+    # Each stream's shards keep their own lag although both have a shardId-000000000000.
+    assert [s.lag_ms for s in app_a.shards] == [20_000, 90_000]
+    assert [s.lag_ms for s in app_b.shards] == [4_000]
+    assert app_a.lag_ms == 90_000 and app_a.status is LagStatus.WARN
+    assert app_b.lag_ms == 4_000 and app_b.status is LagStatus.OK
     assert "GetShardIterator" not in calls  # the lease keys name the stream
 
 
@@ -259,6 +276,36 @@ def test_unowned_lease_dead_worker_and_stalled_shard(world):
     # Quiet stream: nothing to checkpoint, so nothing is stalled.
     quiet = poll(col, refs, traffic={"s": series({ago: 0 for ago in range(1, 11)})})
     assert by_name(quiet, "s")[("kcl", "app")].shards[0].status is not LagStatus.STALL
+
+
+def test_lease_tables_are_read_at_most_once_per_refresh(world):
+    arn = world.stream("s", shards=1)
+    world.table("app", [lease_item("shardId-000000000000", "worker-1", "5", counter=5)])
+    mono, calls = Mono(), []
+    col = make(
+        world,
+        calls,
+        monotonic=mono,
+        kcl_tables={"app": "s"},
+        scan_every_sec=54,
+        thresholds=Thresholds(lease_duration_sec=15),
+    )
+    refs = [StreamRef("s", arn, 24)]
+    poll(col, refs)
+    # Opening a stream, a window change, a manual refresh: each polls again within the minute.
+    for _ in range(3):
+        mono.t += 10
+        again = by_name(poll(col, refs), "s")[("kcl", "app")]
+    assert calls.count("Scan") == 1
+    # A cached read is not evidence of a dead worker: still-time counts from the read.
+    assert again.shards[0].status is not LagStatus.STOP
+    world.dynamodb.put_item(
+        TableName="app", Item=lease_item("shardId-000000000000", "worker-1", "6", counter=6)
+    )
+    mono.t += 30  # the next scheduled poll
+    later = by_name(poll(col, refs), "s")[("kcl", "app")]
+    assert calls.count("Scan") == 2
+    assert later.shards[0].checkpoint == "6"
 
 
 def test_lease_rows_from_other_programs_are_kept_literally_and_never_crash(world):

@@ -237,11 +237,15 @@ def test_kcl_unowned_lease_stops_it():
 
 def test_kcl_dead_worker_after_the_lease_duration():
     leases = [lease("s0", "w1")]
-    alive = kcl(leases, still={"s0": (9.0, 0.0)}, shard_points={"s0": pts(10)})
+    alive = kcl(leases, still={"s0": (59.0, 0.0)}, shard_points={"s0": pts(10)})
     assert alive.status is LagStatus.OK
-    dead = kcl(leases, still={"s0": (11.0, 0.0)}, shard_points={"s0": pts(10)})
+    dead = kcl(leases, still={"s0": (61.0, 0.0)}, shard_points={"s0": pts(10)})
     assert dead.status is LagStatus.STOP
-    assert "worker w1 has not renewed lease s0 for 11 s" in dead.reasons
+    assert "worker w1 has not renewed lease s0 for 61 s" in dead.reasons
+    # The lease duration is a setting: an application with a 10 s failover time.
+    quick = Thresholds(lease_duration_sec=10)
+    early = kcl(leases, still={"s0": (11.0, 0.0)}, shard_points={"s0": pts(10)}, thresholds=quick)
+    assert early.status is LagStatus.STOP
 
 
 def test_kcl_stalled_checkpoint_while_records_arrive():
