@@ -188,9 +188,16 @@ class KmonApp(App):
     def action_toggle_wall(self) -> None:
         if isinstance(self.screen, WallScreen):
             self.pop_screen()
+            # Back on a stream (or its shards or leases): its detail metrics again.
+            stream = next(
+                (s for s in reversed(self.screen_stack) if isinstance(s, StreamScreen)), None
+            )
+            if stream is not None:
+                self.focus_stream(stream.stream_name, stream.window_sec)
         else:
             # From a stream's screen, the wall starts on that stream.
             start = getattr(self.screen, "stream_name", None)
+            self.focus_stream(None)  # the wall needs no detail metrics: they stop costing
             self.push_screen(WallScreen(self.cycle_sec, start=start))
             if self.snapshot is not None:
                 self.call_after_refresh(self.screen.show, self.snapshot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from rich.text import Text
@@ -32,7 +33,7 @@ def _num(v: float) -> str:
 
 
 def bytes_(value: float | None) -> str:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return DASH
     v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
     return f"{_num(v)} {unit}"
@@ -47,11 +48,12 @@ def scaled_bytes(value: float | None) -> tuple[str, str]:
 
 
 def bytes_rate(value: float | None) -> str:
-    return DASH if value is None else f"{bytes_(value)}/s"
+    text = bytes_(value)
+    return text if text == DASH else f"{text}/s"
 
 
 def count(value: float | None) -> str:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return DASH
     v, unit = _scaled(float(value), 1000.0, ("", "k", "M", "G"))
     if not unit and float(value).is_integer():
@@ -60,18 +62,20 @@ def count(value: float | None) -> str:
 
 
 def count_rate(value: float | None) -> str:
-    return DASH if value is None else f"{count(value)}/s"
+    text = count(value)
+    return text if text == DASH else f"{text}/s"
 
 
 def pct(value: float | None) -> str:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return DASH
     return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
 
 
 def duration(seconds: float | None) -> str:
-    """3m 12s, 2h 05m, 4d 3h; under a second shows ms."""
-    if seconds is None:
+    """3m 12s, 2h 05m, 29h 12m, 4d 3h; under a second shows ms. Minutes are kept up to two
+    days, so a countdown to data loss visibly moves."""
+    if seconds is None or not math.isfinite(seconds):
         return DASH
     if seconds < 0:
         seconds = 0.0
@@ -80,16 +84,24 @@ def duration(seconds: float | None) -> str:
     if seconds < 0.9995:
         return f"{seconds * 1000:.0f}ms" if seconds >= 0.0005 else "<1ms"
     s = int(round(seconds))
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
+    if s >= 2 * 86400:
+        d, rem = divmod(s, 86400)
+        return f"{d}d {rem // 3600}h"
+    h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
-    if d:
-        return f"{d}d {h}h"
     if h:
         return f"{h}h {m:02d}m"
     if m:
         return f"{m}m {sec:02d}s"
     return f"{sec}s"
+
+
+def axis_duration_ms(ms: float) -> str:
+    """An axis tick: round values without their zero part (12h, 5m)."""
+    text = duration_ms(ms)
+    for zero in (" 00m", " 00s", " 0h"):
+        text = text.removesuffix(zero)
+    return text
 
 
 def interval(seconds: float) -> str:

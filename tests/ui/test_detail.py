@@ -92,10 +92,10 @@ async def test_detail_panels_show_limits_and_consumers():
         throughput = str(screen.query_one("#throughput-now").render())
         assert "(100% of 2.0 MiB/s)" in throughput
         table = screen.query_one("#consumer-table")
-        names = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        names = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
         assert names == ["ledger-projector", "fraud-scorer", "shared-throughput readers"]
-        assert "loses data in 3h 53m" in table.get_row_at(0)[5].plain
-        assert table.get_row_at(0)[4].plain == "▲ WARN"
+        assert "loss in 3h 53m" in table.get_row_at(0)[3].plain
+        assert table.get_row_at(0)[2].plain == "▲ WARN"
 
 
 async def test_enter_on_a_kcl_consumer_opens_its_leases_literally():
@@ -107,15 +107,22 @@ async def test_enter_on_a_kcl_consumer_opens_its_leases_literally():
         app.open_stream("payments-ledger")
         await pilot.pause()
         await post(app, pilot, replace(snapshot(), detail=detail()))
-        app.screen.query_one("#consumer-table").focus()
+        # j/k walk the panels, then the consumer table's rows.
+        await pilot.press("j", "j", "j")
+        consumers = app.screen.query_one("#consumer-table")
+        assert app.screen.focused is consumers
+        await pilot.press("j")
+        assert consumers.cursor_row == 1
+        await pilot.press("k")
+        assert consumers.cursor_row == 0
         await pilot.press("enter")
         assert isinstance(app.screen, KclScreen)
         await post(app, pilot, replace(snapshot(), detail=detail()))
         table = app.screen.query_one("#leases")
         first, second = table.get_row_at(0), table.get_row_at(1)
         assert first[1].plain == "[bold]w2[/]"  # an owner is data, never markup
-        assert second[1].plain == "UNOWNED" and second[4].plain == "■ STOP"
-        assert second[6].plain == "4" and second[6].style == "bold red"  # thrashing
+        assert second[1].plain == "UNOWNED" and second[3].plain == "■ STOP"
+        assert second[4].plain == "4" and second[4].style == "bold red"  # thrashing
         balance = str(app.screen.query_one("#leases-note").render())
         assert "[bold]w2[/] 1" in balance and "unowned 1" in balance
 
@@ -184,3 +191,19 @@ async def test_deleted_stream_on_detail_screen_says_so():
         gone = tuple(s for s in snapshot().streams if s.name != "payments-ledger")
         await post(app, pilot, snapshot(streams=gone))
         assert "GONE" in str(app.screen.query_one("#summary").render())
+
+
+async def test_wall_from_a_stream_stops_its_detail_cost_and_back_restores_it():
+    focus = Recorder()
+    app = make(focus)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await post(app, pilot, snapshot())
+        app.open_stream("payments-ledger")
+        await pilot.pause()
+        await pilot.press("w")
+        assert isinstance(app.screen, WallScreen)
+        assert app.screen.current == "payments-ledger"  # starts where you were
+        assert focus.calls[-1] == (None, 3600)  # the wall runs for days: no detail metrics
+        await pilot.press("w")
+        assert isinstance(app.screen, StreamScreen)
+        assert focus.calls[-1] == ("payments-ledger", 3600)

@@ -62,6 +62,13 @@ def test_shards_view(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_kcl_leases(snap_compare, size):
+    # j walks the panels to the consumer table; Enter on the KCL application opens its leases.
+    run = loaded("open", "j", "j", "j", "enter", with_detail=True)
+    assert snap_compare(frozen_app(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, size):
     assert snap_compare(frozen_app(), terminal_size=size, run_before=loaded("question_mark"))
 

@@ -13,6 +13,24 @@ from kmon.ui.widgets.tables import add_columns
 
 
 class KmonScreen(Screen):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def action_cursor_down(self) -> None:
+        """k9s habit: j moves down the focused table, else on to the next panel."""
+        if isinstance(self.focused, DataTable):
+            self.focused.action_cursor_down()
+        else:
+            self.focus_next()
+
+    def action_cursor_up(self) -> None:
+        if isinstance(self.focused, DataTable):
+            self.focused.action_cursor_up()
+        else:
+            self.focus_previous()
+
     def make_header(self) -> HeaderBar:
         app = self.app
         self.header = HeaderBar(app.clock, app.refresh_sec, app.context)
@@ -30,13 +48,9 @@ class KmonScreen(Screen):
 
 class TableScreen(KmonScreen):
     """A drill-down screen around one keyed table: a title line, the table, a note line.
-    Esc goes back, j/k move."""
+    Esc goes back."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
     TABLE_ID = ""
     COLUMNS: tuple[tuple[str, str, int], ...] = ()
 
@@ -54,9 +68,3 @@ class TableScreen(KmonScreen):
     @property
     def table(self) -> DataTable:
         return self.query_one(f"#{self.TABLE_ID}", DataTable)
-
-    def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()

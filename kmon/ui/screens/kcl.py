@@ -12,14 +12,15 @@ from kmon.ui.screens.base import TableScreen
 from kmon.ui.screens.stream import status_text
 from kmon.ui.widgets.tables import sync_rows
 
+# What an on-call engineer reads first fits in 80 columns; the rest scrolls.
 COLUMNS = (
-    ("shard", "Shard", 22),
-    ("owner", "Owner", 34),
-    ("checkpoint", "Checkpoint", 22),
-    ("lag", "Lag", 9),
+    ("shard", "Shard", 20),
+    ("owner", "Owner", 22),
+    ("lag", "Lag", 8),
     ("status", "Status", 9),
-    ("counter", "Lease #", 8),
     ("switches", "Switches", 8),
+    ("checkpoint", "Checkpoint", 22),
+    ("counter", "Lease #", 8),
     ("parents", "Parents", 22),
 )
 
@@ -68,14 +69,15 @@ class KclScreen(TableScreen):
             row = (
                 fmt.plain(lease.shard_id),
                 fmt.plain(lease.owner) if lease.owner else Text("UNOWNED", style="bold red"),
-                fmt.plain(_short(lease.checkpoint)),
                 Text(fmt.duration_ms(lease.lag_ms), justify="right"),
                 status_text(lease.status),
-                Text(fmt.DASH if lease.lease_counter is None else str(lease.lease_counter)),
                 Text(
                     fmt.DASH if switches is None else str(switches),
                     style="bold red" if switches is not None and switches >= THRASHING else "",
+                    justify="right",
                 ),
+                fmt.plain(_short(lease.checkpoint)),
+                Text(fmt.DASH if lease.lease_counter is None else str(lease.lease_counter)),
                 fmt.plain(", ".join(lease.parents) or None),
             )
             rows[lease.shard_id] = row

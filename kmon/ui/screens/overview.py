@@ -23,8 +23,6 @@ class OverviewScreen(KmonScreen):
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("enter", "open_stream", "Open stream", id="open"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
         *SORT_BINDINGS,
     ]
 
@@ -79,12 +77,6 @@ class OverviewScreen(KmonScreen):
     @on(DataTable.RowSelected, "#streams")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
         self.app.open_stream(str(event.row_key.value))
-
-    def action_cursor_down(self) -> None:
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.table.action_cursor_up()
 
     def action_sort(self, column: str) -> None:
         self.table.set_sort(column)

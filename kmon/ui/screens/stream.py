@@ -29,13 +29,14 @@ STATUS_STYLE = {
 }
 
 
+# Most telling first: a half-width panel on a 120-column terminal shows name to verdict.
 CONSUMER_COLUMNS = (
-    ("kind", "Kind", 6),
-    ("name", "Consumer", 18),
+    ("name", "Consumer", 17),
     ("lag", "Lag", 7),
+    ("status", "Status", 9),
+    ("eta", "Catch-up / loss", 16),
+    ("kind", "Kind", 6),
     ("trend", "Trend", 10),
-    ("status", "Status", 8),
-    ("eta", "Catch-up / loss", 18),
 )
 
 # A growing iterator age only earns a countdown when the retention line is this close.
@@ -81,11 +82,11 @@ class StreamScreen(KmonScreen):
         yield Static(id="summary")
         with Grid(id="panels"):
             with Panel("Throughput", id="throughput"):
-                yield TimeChart(fmt.bytes_rate, id="bytes-chart")
+                yield TimeChart(fmt.bytes_rate, "bytes", id="bytes-chart")
                 yield TimeChart(fmt.count_rate, id="records-chart")
                 yield Static(id="throughput-now", classes="now")
             with Panel("Iterator age", id="iterator"):
-                yield TimeChart(fmt.duration_ms, id="age-chart")
+                yield TimeChart(fmt.axis_duration_ms, "duration", id="age-chart")
                 yield Static(id="iterator-now", classes="now")
             with Panel("Throttling", id="throttling"):
                 yield TimeChart(fmt.count, id="throttle-chart")
@@ -204,12 +205,12 @@ class StreamScreen(KmonScreen):
         t.append(" · ", style="dim")
         t.append(f"{fmt.count_rate(s.incoming_records_per_sec)} ")
         t.append(_of(s.write_records_utilization_pct, wr, fmt.count_rate))
-        t.append("  out ", style="dim")
+        t.append("\nout ", style="dim")
         t.append(f"{fmt.bytes_rate(s.outgoing_bytes_per_sec)} ")
         t.append(_of(s.read_bytes_utilization_pct, rb, fmt.bytes_rate))
         if s.mode == "ON_DEMAND":
             t.append(
-                "  on-demand: capacity adapts (starts at 4 MiB/s write, up to 2x the 30-day peak)",
+                "\non-demand: capacity adapts (starts at 4 MiB/s write, up to 2x the 30-day peak)",
                 style="dim",
             )
         self.query_one("#throughput-now", Static).update(t)
@@ -218,14 +219,11 @@ class StreamScreen(KmonScreen):
         d, s = self.detail, self.state
         warn = self.app.thresholds.iterator_age_warn_ms
         points = d.values("iterator_age_ms")
-        peak = max((v for _, v in points), default=0.0)
         risk = None
         if s.retention_hours:
             risk = s.retention_hours * limits.HOUR * 1000 * limits.RETENTION_RISK_FRACTION
         lines = [Limit(f"warn {fmt.duration_ms(warn)}", warn, "yellow")]
-        # The 50%-of-retention line is drawn once it is within sight, so a healthy stream's
-        # chart is not flattened against a line hours above it.
-        if risk and peak >= risk * 0.05:
+        if risk:
             lines.append(Limit(f"50% of retention {fmt.duration_ms(risk)}", risk, "red"))
         self.query_one("#age-chart", TimeChart).show(
             [Line("iterator age", points, "yellow")], lines, window_sec=d.window_sec, now=now
@@ -322,22 +320,22 @@ def status_text(status) -> Text:
 
 
 def consumer_cells(c) -> tuple[Text, ...]:
-    """A consumer's row: kind, name, lag now, sparkline, status, catch-up or data-loss time."""
+    """A consumer's row: name, lag now, status, catch-up or data-loss time, kind, sparkline."""
     if c.data_loss_sec is not None:
-        eta = Text(f"loses data in {fmt.duration(c.data_loss_sec)}", style="bold red")
+        eta = Text(f"loss in {fmt.duration(c.data_loss_sec)}", style="bold red")
     elif c.catch_up_sec is not None:
-        eta = Text(f"caught up in {fmt.duration(c.catch_up_sec)}", style="green")
+        eta = Text(f"catch-up {fmt.duration(c.catch_up_sec)}", style="green")
     elif c.full_note:
         eta = fmt.plain(c.full_note)
     else:
         eta = Text(fmt.DASH)
     return (
-        Text(c.kind),
         fmt.plain(c.name),
         Text(fmt.duration_ms(c.lag_ms), justify="right"),
-        Text(sparkline([v for _, v in c.history])),
         status_text(c.status),
         eta,
+        Text(c.kind),
+        Text(sparkline([v for _, v in c.history], width=10)),
     )
 
 

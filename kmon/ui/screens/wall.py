@@ -183,7 +183,7 @@ class WallScreen(KmonScreen):
             reasons.append(worst.status.value.upper(), style=LAG_STYLE.get(worst.status.value, ""))
             if worst.data_loss_sec is not None:
                 reasons.append(
-                    f"  loses data in {fmt.duration(worst.data_loss_sec)}", style="bold red"
+                    f"  data loss in {fmt.duration(worst.data_loss_sec)}", style="bold red"
                 )
         self.query_one("#wall-reasons", Static).update(reasons)
         self.query_one("#wall-fleet", Static).update(fleet_line(snap.streams, s.name))

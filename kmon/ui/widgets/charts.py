@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,30 @@ class Limit:
 # Round x-axis steps per window: -15m -10m -5m now, not -11.25m.
 TICK_STEP_SEC = {900: 300, 3600: 900, 10800: 3600, 43200: 3 * 3600, 86400: 6 * 3600}
 
+# Round y-axis steps, so a tick reads 6h or 2.5 MiB/s rather than 6h 43m or 2.2 MiB/s.
+_MANTISSAS = (1.0, 2.0, 2.5, 5.0)
+_SEC = 1000.0
+DURATION_STEPS_MS = tuple(
+    [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+    + [s * _SEC for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800)]
+    + [h * 3600 * _SEC for h in (1, 2, 3, 6, 12, 24, 48, 96, 168)]
+)
+
+
+def nice_step(raw: float, scale: str = "decimal") -> float:
+    """The smallest round step at least ``raw``: 1-2-2.5-5 by powers of ten, within binary
+    units (KiB, MiB...) for ``bytes``, or clock steps (15s, 5m, 6h...) for ``duration``."""
+    if raw <= 0:
+        return 1.0
+    if scale == "duration":
+        return next((s for s in DURATION_STEPS_MS if s >= raw), raw)
+    unit = 1.0
+    if scale == "bytes":
+        while raw >= unit * 1024:
+            unit *= 1024
+    power = unit * 10 ** math.floor(math.log10(raw / unit))
+    return next(m * power for m in (*_MANTISSAS, 10.0) if m * power >= raw)
+
 
 class TimeChart(PlotextPlot):
     """Lines over a window ending now, x in minutes ago, y in human units."""
@@ -37,9 +62,10 @@ class TimeChart(PlotextPlot):
     TimeChart { height: 1fr; min-height: 6; }
     """
 
-    def __init__(self, y_format: Callable[[float], str], **kwargs) -> None:
+    def __init__(self, y_format: Callable[[float], str], scale: str = "decimal", **kwargs) -> None:
         super().__init__(**kwargs)
         self._y_format = y_format
+        self._scale = scale
         self._signature: object = None
         self._empty_note = "no datapoints in this window"
         self._last: tuple | None = None
@@ -79,12 +105,7 @@ class TimeChart(PlotextPlot):
             ymax = max(ymax, max(ys))
             plt.plot(xs, ys, label=line.label, color=line.color, marker="hd")
             drawn = True
-        # The lowest limit is always drawn (it is the headroom that matters); higher ones only
-        # when the data comes within a third of them, so they do not flatten the lines.
-        ordered = sorted(limits, key=lambda lim: lim.value)
-        limits = [
-            lim for i, lim in enumerate(ordered) if i == 0 or lim.value <= max(ymax, 1e-9) * 3
-        ]
+        # Every limit is drawn, however far above the data: the distance is the headroom.
         for lim in limits:
             ymax = max(ymax, lim.value)
         xmin = -window_sec / 60
@@ -92,13 +113,20 @@ class TimeChart(PlotextPlot):
             plt.hline(lim.value, lim.color)
             # Labelled at the right end: the legend owns the top-left corner.
             plt.text(lim.label, x=xmin / 100, y=lim.value, color=lim.color, alignment="right")
-        top = ymax * 1.12 if ymax > 0 else 1.0
-        plt.ylim(0, top)
-        plt.xlim(xmin, 0)
         # No more y ticks than rows can hold apart: plotext drops colliding ones in an order
         # that varies between runs.
-        steps = 4 if self.size.height >= 14 else 2
-        ticks = [top * i / steps for i in range(steps + 1)]
+        tall = self.size.height >= 14
+        steps = 4 if tall else 2
+        # Headroom above the highest line or limit, so its label is not on the frame.
+        reach = ymax * 1.08 if ymax > 0 else 1.0
+        step = nice_step(reach / steps, self._scale)
+        if tall:  # one tick more beats a third of the chart left empty above the data
+            finer = nice_step(reach / (steps + 1), self._scale)
+            if math.ceil(reach / finer) <= steps + 1:
+                step = finer
+        ticks = [step * i for i in range(math.ceil(reach / step) + 1)]
+        plt.ylim(0, ticks[-1])
+        plt.xlim(xmin, 0)
         plt.yticks(ticks, [self._y_format(v) for v in ticks])
         step = TICK_STEP_SEC.get(window_sec, window_sec / 4) / 60
         xt = [-step * i for i in range(int(round(-xmin / step)), -1, -1)]

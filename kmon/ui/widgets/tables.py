@@ -18,7 +18,8 @@ def sync_rows(table: DataTable, rows: Mapping[str, Sequence], column_keys: Seque
     for key, cells in rows.items():
         if key in table.rows:
             for column, value in zip(column_keys, cells):
-                table.update_cell(key, column, value)
+                if table.get_cell(key, column) != value:  # an unchanged cell is not redrawn
+                    table.update_cell(key, column, value)
         else:
             table.add_row(*cells, key=key)
     for key in [k.value for k in table.rows if k.value not in rows]:
