@@ -4,7 +4,8 @@
 
 Prints, for the overview with N streams: the first apply (every row added), a steady apply
 (values changed in place, diffed by row key), and a baseline in the same process that
-rebuilds the table from scratch each time, with the ratio; then the detail screen's apply;
+rebuilds the table from scratch each time, with the ratio, when every stream changes and when
+one in ten does; then the detail screen's apply;
 then the CPU an idle dashboard uses between refreshes (headless, default 60 s refresh).
 """
 
@@ -33,27 +34,9 @@ MIB = 1024 * 1024
 HEALTHS = (Health.OK, Health.OK, Health.OK, Health.WARN, Health.CRIT)
 
 
-def fleet(n: int, tick: int) -> FleetSnapshot:
-    streams = tuple(
-        StreamState(
-            name=f"stream-{i:04d}",
-            arn=None,
-            status="ACTIVE",
-            mode="PROVISIONED",
-            open_shards=1 + i % 8,
-            retention_hours=24,
-            efo_consumers=i % 3,
-            incoming_bytes_per_sec=(i * 37 + tick * 101) % 997 * 1024.0,
-            incoming_records_per_sec=float((i * 13 + tick * 7) % 900),
-            outgoing_bytes_per_sec=(i * 17 + tick * 29) % 991 * 1024.0,
-            write_bytes_utilization_pct=float((i * 7 + tick) % 120),
-            iterator_age_ms=float((i * 331 + tick * 1000) % 90_000),
-            write_throttled_per_min=float(i % 5 == 0) * tick,
-            read_throttled_per_min=0.0,
-            health=HEALTHS[(i + tick) % 5],
-        )
-        for i in range(n)
-    )
+def fleet(n: int, tick: int, churn: float = 1.0) -> FleetSnapshot:
+    """``n`` streams at minute ``tick``; only the first ``churn`` of every hundred change."""
+    streams = tuple(_stream(i, tick if i % 100 < churn * 100 else 0) for i in range(n))
     at = NOW + timedelta(seconds=60 * tick)
     return FleetSnapshot(
         generated_at=at,
@@ -68,6 +51,26 @@ def fleet(n: int, tick: int) -> FleetSnapshot:
     )
 
 
+def _stream(i: int, tick: int) -> StreamState:
+    return StreamState(
+        name=f"stream-{i:04d}",
+        arn=None,
+        status="ACTIVE",
+        mode="PROVISIONED",
+        open_shards=1 + i % 8,
+        retention_hours=24,
+        efo_consumers=i % 3,
+        incoming_bytes_per_sec=(i * 37 + tick * 101) % 997 * 1024.0,
+        incoming_records_per_sec=float((i * 13 + tick * 7) % 900),
+        outgoing_bytes_per_sec=(i * 17 + tick * 29) % 991 * 1024.0,
+        write_bytes_utilization_pct=float((i * 7 + tick) % 120),
+        iterator_age_ms=float((i * 331 + tick * 1000) % 90_000),
+        write_throttled_per_min=float(i % 5 == 0) * tick,
+        read_throttled_per_min=0.0,
+        health=HEALTHS[(i + tick) % 5],
+    )
+
+
 async def apply(app: KmonApp, pilot, snap: FleetSnapshot) -> float:
     """Time the snapshot handler itself (what the UI thread spends per poll), then let the
     screen render before the next one."""
@@ -78,23 +81,24 @@ async def apply(app: KmonApp, pilot, snap: FleetSnapshot) -> float:
     return elapsed
 
 
-async def overview(n: int, rounds: int) -> None:
+async def overview(n: int, rounds: int, churn: float) -> None:
     app = KmonApp(None, refresh_sec=60, clock=lambda: NOW)
     async with app.run_test(size=(160, 50)) as pilot:
         first = await apply(app, pilot, fleet(n, 0))
-        steady = [await apply(app, pilot, fleet(n, k)) for k in range(1, rounds + 1)]
+        steady = [await apply(app, pilot, fleet(n, k, churn)) for k in range(1, rounds + 1)]
         table = app.screen.query_one(StreamsTable)
         rebuild = []
         for k in range(1, rounds + 1):
             t0 = time.perf_counter()
             table.clear()
             table._cells.clear()
+            table._states.clear()
             table._order = []
-            app.on_snapshot_ready(SnapshotReady(fleet(n, k)))
+            app.on_snapshot_ready(SnapshotReady(fleet(n, k, churn)))
             rebuild.append(time.perf_counter() - t0)
             await pilot.pause()
     s, r = statistics.median(steady), statistics.median(rebuild)
-    print(f"overview, {n} streams")
+    print(f"overview, {n} streams, {churn:.0%} of them changing each poll")
     print(f"  first apply (all rows added)       {first * 1000:8.1f} ms")
     print(f"  steady apply (diffed by row key)   {s * 1000:8.1f} ms  (median of {rounds})")
     print(f"  baseline: rebuild the whole table  {r * 1000:8.1f} ms  (median of {rounds})")
@@ -142,7 +146,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--idle", type=float, default=20.0)
     args = parser.parse_args()
-    asyncio.run(overview(args.streams, args.rounds))
+    # Every number and health changing at once is the worst case; a real fleet's minute
+    # changes some of them.
+    for churn in (1.0, 0.1):
+        asyncio.run(overview(args.streams, args.rounds, churn))
     asyncio.run(detail(args.rounds))
     asyncio.run(idle(args.idle, 50))
 

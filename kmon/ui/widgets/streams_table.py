@@ -212,6 +212,7 @@ class StreamsTable(DataTable):
         self.filter_text = ""
         self._streams: tuple[StreamState, ...] = ()
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._states: dict[str, StreamState] = {}  # what each row was rendered from
         self._order: list[str] = []
 
     def on_mount(self) -> None:
@@ -269,8 +270,12 @@ class StreamsTable(DataTable):
         for name in [n for n in self._cells if n not in wanted]:
             self.remove_row(name)
             del self._cells[name]
+            self._states.pop(name, None)
             changed_rows = True
         for s in rows:
+            if self._states.get(s.name) == s and s.name in self._cells:
+                continue  # an unchanged stream is not even re-rendered
+            self._states[s.name] = s
             cells = tuple(col.render(s) for col in COLUMNS)
             signature = tuple((c.plain, str(c.style)) for c in cells)
             old = self._cells.get(s.name)
