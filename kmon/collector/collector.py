@@ -93,6 +93,7 @@ class Collector:
         self._consumer_collector: ConsumerCollector | None = None
         self._redescribe: set[str] = set()  # streams whose description is known to be stale
         self._consumers: dict[str, tuple] = {}
+        self._unmatched_tables: tuple[str, ...] = ()
         self._detail_value: StreamDetail | None = None
 
     # -- public ---------------------------------------------------------------------------
@@ -319,6 +320,7 @@ class Collector:
             traffic=lambda n: self.metrics.stream_series(n, "incoming_records"),
         )
         self._consumers = dict(result.by_stream)
+        self._unmatched_tables = result.unmatched_tables
         for source in [k for k in self._sources if k.startswith("lag:")]:
             del self._sources[source]
         for source, message in result.errors.items():
@@ -428,6 +430,7 @@ class Collector:
             api=api,
             pending=self._pending,
             detail=self._current_detail(),
+            unmatched_lease_tables=self._unmatched_tables,
         )
 
     def _efo_count(self, name: str, desc: kinesis.StreamDescription | None) -> int | None:

@@ -130,6 +130,8 @@ class FleetSnapshot:
     pending: int = 0
     # The stream on the detail screen, when one is shown.
     detail: StreamDetail | None = None
+    # KCL lease tables that read none of the streams shown (deleted or not watched).
+    unmatched_lease_tables: tuple[str, ...] = ()
 
     def stream(self, name: str) -> StreamState | None:
         return next((s for s in self.streams if s.name == name), None)
@@ -155,6 +157,7 @@ class FleetSnapshot:
             "streams": [s.to_dict() for s in self.streams],
             "errors": [{"source": e.source, "message": e.message} for e in self.errors],
             "api": self.api.to_dict(),
+            "unmatched_lease_tables": list(self.unmatched_lease_tables),
             "sources": [
                 {"name": s.name, "updated_at": _iso(s.updated_at), "error": s.error}
                 for s in self.sources

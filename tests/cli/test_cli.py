@@ -79,6 +79,18 @@ def test_snapshot_prints_the_json_contract(endpoint, seeder):
     assert doc["api"]["calls"] >= 5 and doc["api"]["metrics_requested"] == 6
 
 
+def test_snapshot_names_lease_tables_that_read_no_stream_shown(endpoint, seeder):
+    from tests.collector.consumer_seed import World, lease_item
+
+    seeder.stream("orders", shards=2)
+    World(endpoint).table("orphan-app", [lease_item("shardId-000000000007", "w", "49")])
+    r = run("snapshot", "--endpoint-url", endpoint, "--region", REGION, env_extra=CREDS)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["unmatched_lease_tables"] == ["orphan-app"]
+    assert doc["streams"][0]["consumers"] == []  # nobody reads orders
+
+
 def test_options_work_before_or_after_the_command(endpoint, seeder):
     seeder.stream("a", shards=1)
     seeder.stream("b", shards=1)
