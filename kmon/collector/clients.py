@@ -12,12 +12,14 @@ from botocore.exceptions import NoRegionError
 from kmon import __version__
 from kmon.collector.budget import Accounting
 
-# Short timeouts so an outage shows within one refresh instead of after minutes of retries;
-# adaptive retries also rate-limit us client-side when AWS starts throttling.
+# Short timeouts so an outage shows within one refresh instead of after minutes of retries:
+# an endpoint that accepts and never answers costs at most ~2 x READ_TIMEOUT_SEC per poll.
+# Adaptive retries also rate-limit us client-side when AWS starts throttling.
+READ_TIMEOUT_SEC = 8.0
 CLIENT_CONFIG = Config(
     connect_timeout=3,
-    read_timeout=10,
-    retries={"mode": "adaptive", "max_attempts": 3},
+    read_timeout=READ_TIMEOUT_SEC,
+    retries={"mode": "adaptive", "total_max_attempts": 2},
     max_pool_connections=10,
     user_agent_extra=f"kmon/{__version__}",
 )
@@ -47,6 +49,7 @@ def build_clients(
     region: str | None = None,
     endpoint_url: str | None = None,
     emulator: bool = False,
+    read_timeout: float = READ_TIMEOUT_SEC,
 ) -> AwsClients:
     """Create the shared clients. Raises botocore's own errors for a bad profile or region."""
     session = boto3.Session(profile_name=None if emulator else profile, region_name=region)
@@ -59,10 +62,11 @@ def build_clients(
             "aws_access_key_id": EMULATOR_CREDENTIALS.access_key,
             "aws_secret_access_key": EMULATOR_CREDENTIALS.secret_key,
         }
+    config = CLIENT_CONFIG.merge(Config(read_timeout=read_timeout))
     clients = {}
     for service in SERVICES:
         client = session.client(
-            service, region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG, **creds
+            service, region_name=region, endpoint_url=endpoint_url, config=config, **creds
         )
         _count_requests(client, accounting)
         clients["lambda_" if service == "lambda" else service] = client

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from kmon.collector import errors, kinesis
 from kmon.collector.budget import Accounting, ApiBudget
 from kmon.collector.cache import SingleFlightCache
-from kmon.collector.clients import AwsClients, build_clients
+from kmon.collector.clients import READ_TIMEOUT_SEC, AwsClients, build_clients
 from kmon.collector.consumers import ConsumerCollector, StreamRef
 from kmon.collector.detail import DetailFetcher
 from kmon.collector.metrics import MetricStore, stream_queries
@@ -61,6 +61,7 @@ class CollectorOptions:
     kcl_tables: dict[str, str] = field(default_factory=dict)
     # Measure KCL lag with GetRecords (spends read capacity) instead of the app's metrics.
     probe_lag: bool = False
+    read_timeout: float = READ_TIMEOUT_SEC
 
 
 class Collector:
@@ -148,6 +149,7 @@ class Collector:
                     region=self.options.region,
                     endpoint_url=self.options.endpoint_url,
                     emulator=self.options.emulator,
+                    read_timeout=self.options.read_timeout,
                 )
             except Exception as exc:
                 self._fail("streams", exc)
@@ -165,6 +167,8 @@ class Collector:
         listed_now = self._refresh_stream_list(clients)
         if self._sources["streams"].updated_at is None:
             return
+        if not listed_now and errors.is_fatal_for_session(self._last_exc):
+            return  # endpoint or credentials gone: every other call would wait to fail too
         names = [s.name for s in self._listed]
         self._describe_due(clients, complete)
         self._refresh_limits(clients)

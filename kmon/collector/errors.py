@@ -83,8 +83,14 @@ def is_fatal_for_session(exc: BaseException) -> bool:
         | ProfileNotFound
         | NoRegionError
         | EndpointConnectionError
-        | ConnectTimeoutError,
+        | ConnectTimeoutError
+        | ReadTimeoutError,  # retried already: an endpoint that does not answer
     ) or error_code(exc) in (EXPIRED_CODES | BAD_CREDENTIAL_CODES)
+
+
+def _endpoint(exc: BaseException) -> str:
+    url = getattr(exc, "kwargs", {}).get("endpoint_url")
+    return url.rstrip("/") if url else "the AWS endpoint"
 
 
 def _one_line(message: str, limit: int = 160) -> str:
@@ -109,10 +115,10 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
     if isinstance(exc, NoRegionError):
         return "no AWS region configured: pass --region or set AWS_REGION"
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
-        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        url = _endpoint(exc)
         return f"cannot reach {url}: check the network, VPN or proxy, or --endpoint-url"
     if isinstance(exc, ReadTimeoutError):
-        url = getattr(exc, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        url = _endpoint(exc)
         return f"{url} did not answer in time: the service or the network is slow"
     if type(exc).__name__ in {"SSOTokenLoadError", "UnauthorizedSSOTokenError"}:
         return "the AWS SSO session has expired or is missing: run 'aws sso login'"

@@ -177,6 +177,29 @@ def test_unreachable_endpoint_is_one_line_and_last_good_data_stays(seeder, endpo
     assert c.fatal_error() is None  # it worked once: the dashboard keeps the last good list
 
 
+def test_an_endpoint_that_stops_answering_ends_the_poll_at_the_first_call(seeder, endpoint):
+    from tests.collector.hangs import HangingProxy
+
+    seeder.stream("solo", shards=1)
+    proxy = HangingProxy(int(endpoint.rsplit(":", 1)[1]))
+    try:
+        c = make(proxy.url, read_timeout=0.5)
+        assert [s.name for s in c.poll(complete=True).streams] == ["solo"]
+        before = dict(c.accounting.by_api)
+        proxy.hang()
+        snap = c.poll()
+    finally:
+        proxy.close()
+    errs = {e.source: e.message for e in snap.errors}
+    assert (
+        errs["streams"] == f"{proxy.url} did not answer in time: the service or the network is slow"
+    )
+    assert [s.name for s in snap.streams] == ["solo"]  # the last good list stays
+    sent = {api: n - before.get(api, 0) for api, n in c.accounting.by_api.items()}
+    # Two attempts at ListStreams, then nothing else waits on a dead endpoint.
+    assert {api: n for api, n in sent.items() if n} == {"ListStreams": 2}
+
+
 def test_first_poll_failure_is_fatal_for_snapshot(endpoint):
     c = make("http://127.0.0.1:9")
     snap = c.poll(complete=True)

@@ -89,7 +89,7 @@ class StreamScreen(KmonScreen):
                 yield TimeChart(fmt.axis_duration_ms, "duration", id="age-chart")
                 yield Static(id="iterator-now", classes="now")
             with Panel("Throttling", id="throttling"):
-                yield TimeChart(fmt.count, id="throttle-chart")
+                yield TimeChart(fmt.count, min_step=1, id="throttle-chart")
                 yield Static(id="gauges", classes="now")
             with Panel("Consumer lag", focusable=False, id="consumers"):
                 yield DataTable(id="consumer-table", cursor_type="row", zebra_stripes=True)

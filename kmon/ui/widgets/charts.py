@@ -62,10 +62,17 @@ class TimeChart(PlotextPlot):
     TimeChart { height: 1fr; min-height: 6; }
     """
 
-    def __init__(self, y_format: Callable[[float], str], scale: str = "decimal", **kwargs) -> None:
+    def __init__(
+        self,
+        y_format: Callable[[float], str],
+        scale: str = "decimal",
+        min_step: float = 0.0,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self._y_format = y_format
         self._scale = scale
+        self._min_step = min_step  # 1 for counts: no 0.25 throttles
         self._signature: object = None
         self._empty_note = "no datapoints in this window"
         self._last: tuple | None = None
@@ -124,6 +131,7 @@ class TimeChart(PlotextPlot):
             finer = nice_step(reach / (steps + 1), self._scale)
             if math.ceil(reach / finer) <= steps + 1:
                 step = finer
+        step = max(step, self._min_step)
         ticks = [step * i for i in range(math.ceil(reach / step) + 1)]
         plt.ylim(0, ticks[-1])
         plt.xlim(xmin, 0)
