@@ -19,7 +19,7 @@ from kmon.collector.detail import DetailFetcher
 from kmon.collector.metrics import MetricStore, stream_queries
 from kmon.model.detail import StreamDetail
 from kmon.model.health import Health, Thresholds
-from kmon.model.overview import StreamFacts, stream_state
+from kmon.model.overview import StreamFacts, fleet_minute, stream_state
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
 
 log = logging.getLogger(__name__)
@@ -386,6 +386,9 @@ class Collector:
         metrics_src = self._sources.get("metrics")
         metrics_ok = metrics_src is not None and metrics_src.error is None
         streams: list[StreamState] = []
+        newest = fleet_minute(
+            [lambda k, n=s.name: self.metrics.stream_series(n, k) for s in self._listed], now
+        )
         for listed in self._listed:
             info = self._info.get(listed.name)
             desc = info.description if info else None
@@ -404,6 +407,7 @@ class Collector:
                 now,
                 metrics_available=metrics_ok,
                 thresholds=self.options.thresholds,
+                fleet=newest,
             )
             consumers = self._consumers.get(listed.name, ())
             consumers = tuple(

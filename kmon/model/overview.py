@@ -14,6 +14,13 @@ PERIOD = 60
 # A newest datapoint older than this is not "now": the stream shows no data rather than
 # an old minute presented as current.
 FRESHNESS_SEC = 10 * 60
+# CloudWatch publishes different streams' minutes up to a minute or two apart: a stream is
+# current when its newest minute is this close to the fleet's newest. An older one means the
+# stream went quiet (idle streams publish nothing), shown as no data, not as its last busy minute.
+FLEET_SPREAD_SEC = 2 * 60
+# While CloudWatch cannot be read, health is judged from the last good minute only this long;
+# after that it is unknown. One failed poll does not turn a whole wall screen grey.
+STALE_HEALTH_SEC = 5 * 60
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,28 @@ def _pct(value: float | None, capacity: float | None) -> float | None:
     return value / capacity * 100.0
 
 
-def newest_minute(series: list[Series], now: int) -> int | None:
-    newest = [p[0] for s in series if (p := s.latest(not_before=now - FRESHNESS_SEC))]
+OVERVIEW_KEYS = (
+    "incoming_bytes",
+    "incoming_records",
+    "outgoing_bytes",
+    "iterator_age_ms",
+    "write_throttled",
+    "read_throttled",
+)
+
+
+def newest_minute(series: list[Series], now: int, fleet_minute: int | None = None) -> int | None:
+    not_before = now - FRESHNESS_SEC
+    if fleet_minute is not None:
+        not_before = max(not_before, fleet_minute - FLEET_SPREAD_SEC)
+    newest = [p[0] for s in series if (p := s.latest(not_before=not_before))]
     return max(newest) if newest else None
+
+
+def fleet_minute(streams: list[Callable[[str], Series]], now: int) -> int | None:
+    """The newest minute any stream has data for: what "now" means in CloudWatch's terms."""
+    newest = [newest_minute([get(k) for k in OVERVIEW_KEYS], now) for get in streams]
+    return max((m for m in newest if m is not None), default=None)
 
 
 def stream_state(
@@ -47,17 +73,11 @@ def stream_state(
     *,
     metrics_available: bool,
     thresholds: Thresholds = Thresholds(),
+    fleet: int | None = None,
 ) -> StreamState:
-    """The overview row for one stream, judged from its newest complete minute."""
-    keys = (
-        "incoming_bytes",
-        "incoming_records",
-        "outgoing_bytes",
-        "iterator_age_ms",
-        "write_throttled",
-        "read_throttled",
-    )
-    minute = newest_minute([series(k) for k in keys], now)
+    """The overview row for one stream, judged from its newest complete minute (``fleet``:
+    the fleet's newest minute, see ``fleet_minute``)."""
+    minute = newest_minute([series(k) for k in OVERVIEW_KEYS], now, fleet)
 
     def at(key: str, ts: int | None = minute) -> float | None:
         return None if ts is None else series(key).get(ts)
@@ -95,7 +115,8 @@ def stream_state(
             iterator_age_ms=at("iterator_age_ms"),
             retention_hours=facts.retention_hours,
             throttles_recent=throttles_recent,
-            metrics_available=metrics_available or minute is not None,
+            metrics_available=metrics_available
+            or (minute is not None and minute >= now - STALE_HEALTH_SEC),
         ),
         thresholds,
     )

@@ -200,6 +200,17 @@ def test_an_endpoint_that_stops_answering_ends_the_poll_at_the_first_call(seeder
     assert {api: n for api, n in sent.items() if n} == {"ListStreams": 2}
 
 
+def test_a_stream_whose_producers_stopped_shows_no_data_not_old_numbers(seeder, endpoint):
+    seeder.stream("busy", shards=1)
+    seeder.steady("busy", "IncomingBytes", 60 * 0.5 * MIB, minutes=10)
+    seeder.stream("quietnow", shards=1)
+    seeder.metric("quietnow", "IncomingBytes", {8: 60 * 0.5 * MIB})  # its last busy minute
+    s = by_name(make(endpoint).poll(complete=True))
+    assert s["busy"]["incoming_bytes_per_sec"] == 0.5 * MIB
+    assert s["quietnow"]["incoming_bytes_per_sec"] is None
+    assert s["quietnow"]["write_bytes_utilization_pct"] is None
+
+
 def test_first_poll_failure_is_fatal_for_snapshot(endpoint):
     c = make("http://127.0.0.1:9")
     snap = c.poll(complete=True)

@@ -63,6 +63,28 @@ def test_on_demand_has_no_utilization_and_stale_data_is_not_current():
     assert st.incoming_bytes_per_sec is None and st.health is Health.OK
 
 
+def test_a_stream_gone_quiet_shows_no_data_not_its_last_busy_minute():
+    # Idle streams publish no datapoints: 8 minutes old while the fleet is at the newest
+    # minute means nothing is arriving now.
+    quiet = store({"incoming_bytes": {minute(8): 60 * MIB}})
+    st = stream_state(facts(), quiet, NOW, metrics_available=True, fleet=minute(1))
+    assert st.incoming_bytes_per_sec is None and st.write_bytes_utilization_pct is None
+    # A minute behind the fleet is CloudWatch's spread, not silence.
+    late = store({"incoming_bytes": {minute(2): 60 * MIB}})
+    st = stream_state(facts(), late, NOW, metrics_available=True, fleet=minute(1))
+    assert st.incoming_bytes_per_sec == MIB
+
+
+def test_health_turns_unknown_when_metrics_fail_for_minutes_not_at_once():
+    get = store({"write_throttled": {minute(a): 3 for a in range(1, 6)}})
+    st = stream_state(facts(), get, NOW, metrics_available=False)
+    assert st.health is Health.CRIT  # one failed poll: the last good minute still stands
+    later = NOW + 6 * 60
+    st = stream_state(facts(), get, later, metrics_available=False)
+    assert st.health is Health.UNKNOWN
+    assert st.write_throttled_per_min == 3  # the last numbers stay on screen
+
+
 def test_five_minutes_of_throttling_is_critical():
     get = store({"write_throttled": {minute(a): 3 for a in range(1, 6)}})
     st = stream_state(facts(), get, NOW, metrics_available=True)
