@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="dashboard on a simulated fleet (no AWS account needed)",
         description="Start an emulated Kinesis fleet in-process (moto, on 127.0.0.1) with "
         "streams that behave like a production account on a bad day, and open the dashboard "
-        "on it. Needs the demo extra: pip install 'kinesis-kmon[demo]'.",
+        "on it. Needs the demo extra: pip install '.[demo]' in a kmon checkout.",
     )
     _add_common(demo, suppress=True)
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -344,7 +344,8 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         demo_available = None  # type: ignore[assignment]
     if demo_available is None or not demo_available():
         print(
-            "kmon: the demo needs moto; install it with: pip install 'kinesis-kmon[demo]'",
+            "kmon: the demo needs moto (the demo extra); in the kmon checkout run: "
+            "pip install '.[demo]'  (or: pip install 'moto[server]>=5.2,<5.3')",
             file=sys.stderr,
         )
         return 1

@@ -305,6 +305,7 @@ class Collector:
                 thresholds=self.options.thresholds,
                 # Slack for timer drift, so each scheduled poll still reads the leases.
                 scan_every_sec=self.options.refresh * 0.9,
+                on_throttle=self.budget.throttled,
             )
         refs = []
         for listed in self._listed:

@@ -194,12 +194,15 @@ class ConsumerCollector:
         thresholds: Thresholds = Thresholds(),
         window_sec: int = WINDOW_SEC,
         scan_every_sec: float = 0.0,
+        on_throttle: Callable[[str], object] | None = None,
     ) -> None:
         self.kinesis = kinesis_client
         self.cloudwatch = cloudwatch
         self.dynamodb = dynamodb
         self.lambda_client = lambda_client
         self._gate = gate
+        # Told when AWS throttles an API, so the gate holds that API back for a while.
+        self._on_throttle = on_throttle
         self._mono = monotonic
         self.kcl_tables = dict(kcl_tables or {})
         self.probe_lag = probe_lag
@@ -291,12 +294,18 @@ class ConsumerCollector:
             return fn()
         except Exception as exc:
             api = getattr(exc, "kmon_api", None) or api
+            self._note_throttle(exc, api)
             if kind and errors.is_access_denied(exc):
                 errs[f"lag:{kind}"] = self._deny(kind, exc, api)
             else:
                 errs[source] = _problem(exc, api)
             log.debug("%s failed", source, exc_info=exc)
             return None
+
+    def _note_throttle(self, exc: BaseException, api: str) -> None:
+        if self._on_throttle is not None and errors.is_throttle(exc):
+            pause = self._on_throttle(api)
+            log.warning("%s throttled, pausing %ss", api, pause)
 
     # -- enhanced fan-out -------------------------------------------------------------------
 
@@ -653,6 +662,7 @@ class ConsumerCollector:
         try:
             self.metrics.fetch(self.cloudwatch, queries, now, self._gate)
         except Exception as exc:
+            self._note_throttle(exc, "GetMetricData")
             errs["lag:metrics"] = _problem(exc, "GetMetricData")
             log.debug("consumer lag metrics failed", exc_info=exc)
             return False

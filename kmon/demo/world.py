@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 PRUNE_MARGIN_MINUTES = 15
 BACKFILL_DENSE_SAMPLES = 90  # minutes of backfill with a sample record per shard per minute
 TICK_SEC = 0.5
+# How long a resharded stream stays UPDATING, as on AWS: longer than a dashboard poll, so
+# the status change (and with it the new shard count) is seen.
+UPDATING_SEC = 45.0
 
 Clock = Callable[[], datetime]
 
@@ -81,6 +84,7 @@ class DemoWorld:
         self.metric_index: Any = None
         self.model: TrafficModel | None = None
         self.resharded = False
+        self.updating_until: float | None = None  # epoch when resharded streams turn ACTIVE
         self.next_minute = 0.0  # epoch start of the next minute to publish
         self.last_minute: dict[str, StreamMinute] = {}
         self.put_metric_calls = 0
@@ -294,6 +298,11 @@ class DemoWorld:
                 self.next_minute += 60
             if reshard_at is not None and not self.resharded and reshard_at <= epoch:
                 self._reshard()
+            if self.updating_until is None and self.resharded:
+                self.updating_until = epoch + UPDATING_SEC
+            elif self.updating_until is not None and epoch >= self.updating_until:
+                self._set_status("ACTIVE")
+                self.updating_until = float("inf")  # done: the stream stays ACTIVE
             if done:
                 self.prune()
             return done
@@ -354,7 +363,15 @@ class DemoWorld:
                 for kid in sorted(c for pair in children.values() for c in pair):
                     table.add(kid, sio.hash_ranges[kid], sio.parents[kid])
                 table.write()
+        # AWS shows a resharding stream as UPDATING for a while; moto keeps it ACTIVE.
+        self._set_status("UPDATING")
         log.info("resharded %s", [s.name for s in self.specs if s.reshard])
+
+    def _set_status(self, status: str) -> None:
+        streams = self._backends()["kinesis"].streams
+        for spec in self.specs:
+            if spec.reshard and spec.name in streams:
+                streams[spec.name].status = status
 
     def _split(self, stream: str, splits: list[tuple[str, str]]) -> None:
         for shard_id, new_starting_hash_key in splits:

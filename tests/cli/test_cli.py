@@ -145,3 +145,12 @@ def test_snapshot_of_only_missing_streams_fails(endpoint, seeder):
             env_extra=CREDS)  # fmt: skip
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.strip() == f"kmon: none of the streams asked for exist in {REGION}: nope"
+
+
+def test_demo_without_moto_says_how_to_install_it(tmp_path):
+    fake = tmp_path / "moto"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('no moto here')\n")
+    r = run("demo", env_extra={"PYTHONPATH": str(tmp_path)})
+    assert r.returncode == 1
+    assert "pip install '.[demo]'" in r.stderr and "Traceback" not in r.stderr

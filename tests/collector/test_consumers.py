@@ -308,6 +308,42 @@ def test_lease_tables_are_read_at_most_once_per_refresh(world):
     assert later.shards[0].checkpoint == "6"
 
 
+def test_a_throttled_lease_scan_backs_off_instead_of_retrying_every_poll(world):
+    from kmon.collector.budget import ApiBudget
+    from kmon.collector.errors import KmonError
+
+    arn = world.stream("s", shards=1)
+    mono, sent = Mono(), []
+    budget = ApiBudget(clock=mono, sleep=lambda _: None)
+
+    def gate(api: str) -> None:
+        if not budget.acquire(api):
+            raise KmonError(f"{api}: rate budget exhausted, backing off")
+        sent.append(api)
+
+    stub = Stubber(world.dynamodb)
+    stub.add_client_error("scan", "ProvisionedThroughputExceededException", "slow down")
+    stub.activate()
+    col = ConsumerCollector(
+        world.kinesis,
+        world.cloudwatch,
+        world.dynamodb,
+        world.lambda_,
+        gate=gate,
+        monotonic=mono,
+        kcl_tables={"app": "s"},
+        on_throttle=budget.throttled,
+    )
+    refs = [StreamRef("s", arn, 24)]
+    first = poll(col, refs)
+    assert "Scan throttled by AWS" in first.errors["lag:kcl:app"]
+    mono.t += 2  # the next poll, inside the 5 s pause
+    second = poll(col, refs)
+    assert sent.count("Scan") == 1  # held back: no second request while backing off
+    assert "backing off" in second.errors["lag:kcl:app"]
+    stub.assert_no_pending_responses()
+
+
 def test_lease_rows_from_other_programs_are_kept_literally_and_never_crash(world):
     arn = world.stream("s", shards=1)
     world.table(
