@@ -45,6 +45,7 @@ class _Source:
 @dataclass(frozen=True)
 class _StreamInfo:
     description: kinesis.StreamDescription
+    described_at: datetime
 
 
 @dataclass
@@ -267,7 +268,7 @@ class Collector:
                     f"stream '{listed.name}' was deleted while being read"
                 ) from exc
             raise
-        return _StreamInfo(description=desc)
+        return _StreamInfo(description=desc, described_at=self._clock())
 
     def _refresh_limits(self, clients: AwsClients) -> None:
         value = self._call(
@@ -401,6 +402,7 @@ class Collector:
                 open_shards=desc.open_shards if desc else None,
                 retention_hours=desc.retention_hours if desc else None,
                 efo_consumers=self._efo_count(listed.name, desc),
+                described_at=info.described_at if info else None,
             )
             state = stream_state(
                 facts,

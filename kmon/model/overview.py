@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from kmon.model import limits
 from kmon.model.health import Health, HealthInputs, Thresholds, judge
@@ -34,6 +35,7 @@ class StreamFacts:
     open_shards: int | None
     retention_hours: int | None
     efo_consumers: int | None
+    described_at: datetime | None = None
 
 
 def _pct(value: float | None, capacity: float | None) -> float | None:
@@ -128,6 +130,7 @@ def stream_state(
         open_shards=facts.open_shards,
         retention_hours=facts.retention_hours,
         efo_consumers=facts.efo_consumers,
+        described_at=facts.described_at,
         incoming_bytes_per_sec=in_bytes,
         incoming_records_per_sec=in_records,
         outgoing_bytes_per_sec=out_bytes,

@@ -53,6 +53,8 @@ class StreamState:
     metrics_minute: int | None = None
     # Every reader found, judged over a window; worst first.
     consumers: tuple[ConsumerLag, ...] = ()
+    # When the description (shards, mode, retention) was last read; None until it is.
+    described_at: datetime | None = None
 
     @property
     def worst_consumer(self) -> ConsumerLag | None:
@@ -82,6 +84,7 @@ class StreamState:
             "health": self.health.value,
             "health_reasons": list(self.health_reasons),
             "metrics_minute": _iso_epoch(self.metrics_minute),
+            "described_at": _iso(self.described_at),
             "consumers": [c.to_dict() for c in self.consumers],
         }
 

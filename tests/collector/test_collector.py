@@ -66,6 +66,7 @@ def test_snapshot_has_right_rates_utilization_ages_throttles_and_health(endpoint
     assert busy["read_bytes_utilization_pct"] == pytest.approx(25.0)
     assert busy["iterator_age_ms"] == 1_500
     assert busy["health"] == "warn"  # 90% is past the 80% warning line
+    assert busy["described_at"] == NOW.isoformat().replace("+00:00", "Z")  # its age is known
 
     assert s["ondemand"]["mode"] == "ON_DEMAND"
     assert s["ondemand"]["incoming_bytes_per_sec"] == pytest.approx(6 * MIB)
