@@ -48,20 +48,11 @@ def _right(s: str) -> Text:
 
 MODES = {"ON_DEMAND": "on-dem", "PROVISIONED": "prov"}
 
-# Most important first, so a narrow terminal still shows name, health and throughput.
+# Most important first, so a narrow terminal still shows name, health, throughput against
+# capacity, iterator age and throttling; the control-plane columns come last.
 COLUMNS: tuple[Column, ...] = (
     Column("name", "Stream", 24, "N", lambda s: s.name.lower(), lambda s: fmt.plain(s.name), False),
     Column("health", "Health", 9, "H", lambda s: s.health.rank, lambda s: fmt.health(s.health)),
-    Column("status", "Status", 8, "Y", lambda s: s.status, lambda s: fmt.plain(s.status), False),
-    Column(
-        "mode",
-        "Mode",
-        6,
-        "M",
-        lambda s: s.mode,
-        lambda s: fmt.plain(MODES.get(s.mode or "", s.mode)),
-        False,
-    ),
     Column(
         "shards",
         "Shards",
@@ -103,14 +94,6 @@ COLUMNS: tuple[Column, ...] = (
         lambda s: _right(fmt.duration_ms(s.iterator_age_ms)),
     ),
     Column(
-        "worst_lag",
-        "Worst lag",
-        22,
-        "L",
-        lambda s: _worst_lag_key(s),
-        lambda s: _worst_lag_text(s),
-    ),
-    Column(
         "write_thr",
         "W thr",
         5,
@@ -125,6 +108,24 @@ COLUMNS: tuple[Column, ...] = (
         "T",
         lambda s: s.read_throttled_per_min,
         lambda s: _throttle_text(s.read_throttled_per_min),
+    ),
+    Column(
+        "worst_lag",
+        "Worst lag",
+        22,
+        "L",
+        lambda s: _worst_lag_key(s),
+        lambda s: _worst_lag_text(s),
+    ),
+    Column("status", "Status", 8, "Y", lambda s: s.status, lambda s: fmt.plain(s.status), False),
+    Column(
+        "mode",
+        "Mode",
+        6,
+        "M",
+        lambda s: s.mode,
+        lambda s: fmt.plain(MODES.get(s.mode or "", s.mode)),
+        False,
     ),
     Column(
         "in_records",
