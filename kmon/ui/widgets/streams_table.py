@@ -178,7 +178,8 @@ def _worst_lag_text(s: StreamState) -> Text:
     t = Text(style=LAG_STYLE.get(c.status.value, ""))
     t.append(fmt.duration_ms(c.lag_ms) if c.lag_ms is not None else c.status.value.upper())
     t.append(" ")
-    t.append(c.name)  # literal, never markup
+    # literal, never markup; the shared readers' long name would crowd out the lag
+    t.append("shared readers" if c.kind == "shared" else c.name)
     return t
 
 
