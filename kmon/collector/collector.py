@@ -19,7 +19,7 @@ from kmon.collector.detail import DetailFetcher
 from kmon.collector.metrics import MetricStore, stream_queries
 from kmon.model.detail import StreamDetail
 from kmon.model.health import Health, Thresholds
-from kmon.model.overview import StreamFacts, fleet_minute, stream_state
+from kmon.model.overview import StreamFacts, fleet_minute, metrics_fresh, stream_state
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class Collector:
         self._redescribe: set[str] = set()  # streams whose description is known to be stale
         self._consumers: dict[str, tuple] = {}
         self._unmatched_tables: tuple[str, ...] = ()
+        self._poll_started = 0.0
         self._detail_value: StreamDetail | None = None
 
     # -- public ---------------------------------------------------------------------------
@@ -114,6 +115,7 @@ class Collector:
         """Refresh what is due and return a snapshot. ``complete`` describes every stream now
         (one-shot use) instead of spreading descriptions across polls."""
         with self._poll_lock:
+            self._poll_started = self._monotonic()
             try:
                 self._poll(complete)
             except Exception as exc:  # the dashboard must never die from what it shows
@@ -169,7 +171,10 @@ class Collector:
         if self._sources["streams"].updated_at is None:
             return
         if not listed_now and errors.is_fatal_for_session(self._last_exc):
-            return  # endpoint or credentials gone: every other call would wait to fail too
+            # Endpoint or credentials gone: every other call would wait to fail too. The
+            # metrics are as unreadable as the list, and health must come to say so.
+            self._fail("metrics", self._last_exc)
+            return
         names = [s.name for s in self._listed]
         self._describe_due(clients, complete)
         self._refresh_limits(clients)
@@ -232,7 +237,7 @@ class Collector:
             # is out of date now, not in ten minutes.
             if info and s.status != "UNKNOWN" and s.status != info.description.status:
                 self._redescribe.add(s.name)
-        for name in self._redescribe:
+        for name in list(self._redescribe):  # the UI thread adds to it (set_focus)
             self._fresh.invalidate(name)
         urgent = [s for s in self._listed if s.name in self._redescribe and s.name in self._info]
         expired = [
@@ -307,6 +312,7 @@ class Collector:
                 # Slack for timer drift, so each scheduled poll still reads the leases.
                 scan_every_sec=self.options.refresh * 0.9,
                 on_throttle=self.budget.throttled,
+                on_success=self.budget.succeeded,
             )
         refs = []
         for listed in self._listed:
@@ -324,6 +330,7 @@ class Collector:
             int(self._clock().timestamp()),
             shared_series=lambda n: self.metrics.stream_series(n, "iterator_age_ms"),
             traffic=lambda n: self.metrics.stream_series(n, "incoming_records"),
+            poll_started=self._poll_started,
         )
         self._consumers = dict(result.by_stream)
         self._unmatched_tables = result.unmatched_tables
@@ -387,6 +394,10 @@ class Collector:
         now = int(now_dt.timestamp())
         metrics_src = self._sources.get("metrics")
         metrics_ok = metrics_src is not None and metrics_src.error is None
+        # Health stands on metrics fetched lately, even if the newest fetch failed.
+        metrics_recent = metrics_src is not None and metrics_fresh(
+            metrics_src.updated_at, now_dt, self.options.refresh
+        )
         streams: list[StreamState] = []
         newest = fleet_minute(
             [lambda k, n=s.name: self.metrics.stream_series(n, k) for s in self._listed], now
@@ -409,6 +420,7 @@ class Collector:
                 lambda key, n=listed.name: self.metrics.stream_series(n, key),
                 now,
                 metrics_available=metrics_ok,
+                metrics_recent=metrics_recent,
                 thresholds=self.options.thresholds,
                 fleet=newest,
             )

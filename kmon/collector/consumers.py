@@ -195,6 +195,7 @@ class ConsumerCollector:
         window_sec: int = WINDOW_SEC,
         scan_every_sec: float = 0.0,
         on_throttle: Callable[[str], object] | None = None,
+        on_success: Callable[[str], object] | None = None,
     ) -> None:
         self.kinesis = kinesis_client
         self.cloudwatch = cloudwatch
@@ -203,6 +204,7 @@ class ConsumerCollector:
         self._gate = gate
         # Told when AWS throttles an API, so the gate holds that API back for a while.
         self._on_throttle = on_throttle
+        self._on_success = on_success
         self._mono = monotonic
         self.kcl_tables = dict(kcl_tables or {})
         self.probe_lag = probe_lag
@@ -215,7 +217,11 @@ class ConsumerCollector:
         self._tables = SingleFlightCache(TABLES_TTL, clock=monotonic)
         self._table_streams = SingleFlightCache(TABLES_TTL, clock=monotonic)
         # Lease tables are read at most once per refresh, however often the screen asks.
-        self._scans = SingleFlightCache(scan_every_sec, clock=monotonic) if scan_every_sec else None
+        # Lease tables are read at most once per refresh, however often the screen asks for a
+        # poll: table -> (start of the poll that read it, when read, leases).
+        self.scan_every_sec = scan_every_sec
+        self._scans: dict[str, tuple[float, float, list[Lease]]] = {}
+        self._poll_started = 0.0
         self._is_lease: dict[str, bool] = {}
         self._lists: dict[Hashable, list] = {}  # last good consumer and mapping lists
         self._denied: dict[str, tuple[float, str]] = {}  # kind -> (until, note)
@@ -231,12 +237,16 @@ class ConsumerCollector:
         now: int,
         shared_series: Callable[[str], Series],
         traffic: Callable[[str], Series],
+        poll_started: float | None = None,
     ) -> ConsumersResult:
         """Every consumer of every stream, judged over the window ending at ``now`` (epoch s).
 
         ``shared_series(stream)`` is the stream's GetRecords.IteratorAgeMilliseconds (Maximum)
-        and ``traffic(stream)`` its IncomingRecords (Sum), both per minute.
+        and ``traffic(stream)`` its IncomingRecords (Sum), both per minute. ``poll_started``
+        (monotonic) is when the caller's poll began: scheduled polls begin a refresh apart,
+        however long each takes to reach the lease tables.
         """
+        self._poll_started = self._mono() if poll_started is None else poll_started
         errs: dict[str, str] = {}
         try:
             return self._poll(streams, now, shared_series, traffic, errs)
@@ -291,7 +301,7 @@ class ConsumerCollector:
     def _guard(self, kind: str | None, source: str, api: str, errs: dict, fn: Callable[[], object]):
         """Run ``fn``; on AccessDenied turn the whole ``kind`` off, else note the error."""
         try:
-            return fn()
+            value = fn()
         except Exception as exc:
             api = getattr(exc, "kmon_api", None) or api
             self._note_throttle(exc, api)
@@ -301,6 +311,9 @@ class ConsumerCollector:
                 errs[source] = _problem(exc, api)
             log.debug("%s failed", source, exc_info=exc)
             return None
+        if self._on_success is not None:
+            self._on_success(api)  # a throttled API's next pause starts short again
+        return value
 
     def _note_throttle(self, exc: BaseException, api: str) -> None:
         if self._on_throttle is not None and errors.is_throttle(exc):
@@ -469,10 +482,12 @@ class ConsumerCollector:
         return is_lease_table(table)
 
     def _leases(self, table: str) -> tuple[float, list[Lease]]:
-        def scan() -> tuple[float, list[Lease]]:
-            return self._mono(), self._scan(table)
-
-        return self._scans.get(table, scan) if self._scans else scan()
+        cached = self._scans.get(table)
+        if cached is not None and self._poll_started - cached[0] < self.scan_every_sec:
+            return cached[1], cached[2]
+        scanned_at, leases = self._mono(), self._scan(table)
+        self._scans[table] = (self._poll_started, scanned_at, leases)
+        return scanned_at, leases
 
     def _scan(self, table: str) -> list[Lease]:
         leases: list[Lease] = []

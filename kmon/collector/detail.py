@@ -49,6 +49,7 @@ class DetailFetcher:
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._focus: tuple[str, int] | None = None
+        self._stored_for: str | None = None  # the stream the stores below hold
         self._stores: dict[int, MetricStore] = {}
         self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
         self._shards = SingleFlightCache(ttl=60.0, clock=monotonic)
@@ -60,10 +61,11 @@ class DetailFetcher:
     def set_focus(self, stream: str | None, window_sec: int = WINDOWS_SEC[1]) -> None:
         """Show ``stream`` over ``window_sec``; None stops fetching detail metrics."""
         with self._lock:
-            previous = self._focus
             self._focus = None if stream is None else (stream, window_sec)
-            if previous is None or stream is None or previous[0] != stream:
-                # A different stream: drop what was fetched for the last one.
+            if stream is not None and stream != self._stored_for:
+                # A different stream: drop what was fetched for the last one. Leaving for the
+                # overview or the wall keeps it, so coming back fetches only the new minutes.
+                self._stored_for = stream
                 self._stores.clear()
                 self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
                 self._shards.invalidate()

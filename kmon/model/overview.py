@@ -19,8 +19,9 @@ FRESHNESS_SEC = 10 * 60
 # current when its newest minute is this close to the fleet's newest. An older one means the
 # stream went quiet (idle streams publish nothing), shown as no data, not as its last busy minute.
 FLEET_SPREAD_SEC = 2 * 60
-# While CloudWatch cannot be read, health is judged from the last good minute only this long;
-# after that it is unknown. One failed poll does not turn a whole wall screen grey.
+# While CloudWatch cannot be read, health is judged from the last good fetch only this long
+# (or two refreshes, if longer); after that it is unknown. One failed poll does not turn a
+# whole wall screen grey.
 STALE_HEALTH_SEC = 5 * 60
 
 
@@ -62,6 +63,13 @@ def newest_minute(series: list[Series], now: int, fleet_minute: int | None = Non
     return max(newest) if newest else None
 
 
+def metrics_fresh(last_fetched: datetime | None, now: datetime, refresh_sec: float) -> bool:
+    """Whether metrics fetched at ``last_fetched`` are recent enough to judge health from."""
+    if last_fetched is None:
+        return False
+    return (now - last_fetched).total_seconds() <= max(STALE_HEALTH_SEC, 2 * refresh_sec)
+
+
 def fleet_minute(streams: list[Callable[[str], Series]], now: int) -> int | None:
     """The newest minute any stream has data for: what "now" means in CloudWatch's terms."""
     newest = [newest_minute([get(k) for k in OVERVIEW_KEYS], now) for get in streams]
@@ -74,11 +82,14 @@ def stream_state(
     now: int,
     *,
     metrics_available: bool,
+    metrics_recent: bool = False,
     thresholds: Thresholds = Thresholds(),
     fleet: int | None = None,
 ) -> StreamState:
     """The overview row for one stream, judged from its newest complete minute (``fleet``:
-    the fleet's newest minute, see ``fleet_minute``)."""
+    the fleet's newest minute, see ``fleet_minute``). ``metrics_available``: this poll read
+    CloudWatch; ``metrics_recent``: a recent poll did (see ``metrics_fresh``), so the last
+    good minute still stands while CloudWatch fails."""
     minute = newest_minute([series(k) for k in OVERVIEW_KEYS], now, fleet)
 
     def at(key: str, ts: int | None = minute) -> float | None:
@@ -117,8 +128,7 @@ def stream_state(
             iterator_age_ms=at("iterator_age_ms"),
             retention_hours=facts.retention_hours,
             throttles_recent=throttles_recent,
-            metrics_available=metrics_available
-            or (minute is not None and minute >= now - STALE_HEALTH_SEC),
+            metrics_available=metrics_available or (metrics_recent and minute is not None),
         ),
         thresholds,
     )

@@ -182,23 +182,30 @@ def test_an_endpoint_that_stops_answering_ends_the_poll_at_the_first_call(seeder
     from tests.collector.hangs import HangingProxy
 
     seeder.stream("solo", shards=1)
+    seeder.steady("solo", "IncomingBytes", 60 * 0.9 * MIB)  # 90%: warn
     proxy = HangingProxy(int(endpoint.rsplit(":", 1)[1]))
+    clock = [NOW]
     try:
-        c = make(proxy.url, read_timeout=0.5)
+        c = make(proxy.url, clock=lambda: clock[0], read_timeout=0.5)
         assert [s.name for s in c.poll(complete=True).streams] == ["solo"]
         before = dict(c.accounting.by_api)
         proxy.hang()
+        clock[0] = NOW + timedelta(minutes=1)
         snap = c.poll()
+        sent = {api: n - before.get(api, 0) for api, n in c.accounting.by_api.items()}
+        clock[0] = NOW + timedelta(minutes=6)
+        later = c.poll()
     finally:
         proxy.close()
     errs = {e.source: e.message for e in snap.errors}
-    assert (
-        errs["streams"] == f"{proxy.url} did not answer in time: the service or the network is slow"
-    )
-    assert [s.name for s in snap.streams] == ["solo"]  # the last good list stays
-    sent = {api: n - before.get(api, 0) for api, n in c.accounting.by_api.items()}
+    hung = f"{proxy.url} did not answer in time: the service or the network is slow"
+    assert errs["streams"] == errs["metrics"] == hung
     # Two attempts at ListStreams, then nothing else waits on a dead endpoint.
     assert {api: n for api, n in sent.items() if n} == {"ListStreams": 2}
+    assert [s.name for s in snap.streams] == ["solo"]  # the last good list stays
+    assert snap.streams[0].health.value == "warn"  # a minute in: the last judgement stands
+    assert later.streams[0].health.value == "unknown"  # six minutes in: nobody knows
+    assert later.streams[0].incoming_bytes_per_sec == pytest.approx(0.9 * MIB)  # numbers stay
 
 
 def test_a_stream_whose_producers_stopped_shows_no_data_not_old_numbers(seeder, endpoint):

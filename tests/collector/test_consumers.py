@@ -44,7 +44,7 @@ def make(world: World, calls: list[str] | None = None, **kw) -> ConsumerCollecto
     )
 
 
-def poll(col, refs, shared=None, traffic=None, now=NOW_SEC):
+def poll(col, refs, shared=None, traffic=None, now=NOW_SEC, **kw):
     shared = shared or {}
     traffic = traffic or {}
     return col.poll(
@@ -52,6 +52,7 @@ def poll(col, refs, shared=None, traffic=None, now=NOW_SEC):
         now,
         lambda s: shared.get(s, Series()),
         lambda s: traffic.get(s, BUSY),
+        **kw,
     )
 
 
@@ -306,6 +307,14 @@ def test_lease_tables_are_read_at_most_once_per_refresh(world):
     later = by_name(poll(col, refs), "s")[("kcl", "app")]
     assert calls.count("Scan") == 2
     assert later.shards[0].checkpoint == "6"
+    # Scheduled polls start a refresh apart; one that reached the table late (slow describes)
+    # does not make the next scheduled poll skip its read.
+    start = mono.t + 60
+    mono.t = start + 8  # this poll reaches the lease table 8 s in
+    poll(col, refs, poll_started=start)
+    mono.t = start + 60 + 1  # the next one, 1 s in
+    poll(col, refs, poll_started=start + 60)
+    assert calls.count("Scan") == 4
 
 
 def test_a_throttled_lease_scan_backs_off_instead_of_retrying_every_poll(world):

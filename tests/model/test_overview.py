@@ -1,5 +1,7 @@
+from datetime import datetime, timedelta, timezone
+
 from kmon.model.health import Health
-from kmon.model.overview import StreamFacts, stream_state
+from kmon.model.overview import StreamFacts, metrics_fresh, stream_state
 from kmon.model.series import Series
 
 MIB = 1024 * 1024
@@ -75,12 +77,17 @@ def test_a_stream_gone_quiet_shows_no_data_not_its_last_busy_minute():
     assert st.incoming_bytes_per_sec == MIB
 
 
-def test_health_turns_unknown_when_metrics_fail_for_minutes_not_at_once():
+def test_health_stands_on_recent_metrics_then_turns_unknown():
+    fetched = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    # One failed poll does not grey out the fleet; five minutes without CloudWatch do.
+    assert metrics_fresh(fetched, fetched + timedelta(minutes=2), refresh_sec=60)
+    assert not metrics_fresh(fetched, fetched + timedelta(minutes=6), refresh_sec=60)
+    assert metrics_fresh(fetched, fetched + timedelta(minutes=15), refresh_sec=600)
+    assert not metrics_fresh(None, fetched, refresh_sec=60)
     get = store({"write_throttled": {minute(a): 3 for a in range(1, 6)}})
-    st = stream_state(facts(), get, NOW, metrics_available=False)
-    assert st.health is Health.CRIT  # one failed poll: the last good minute still stands
-    later = NOW + 6 * 60
-    st = stream_state(facts(), get, later, metrics_available=False)
+    st = stream_state(facts(), get, NOW, metrics_available=False, metrics_recent=True)
+    assert st.health is Health.CRIT  # judged from the last good minute
+    st = stream_state(facts(), get, NOW, metrics_available=False, metrics_recent=False)
     assert st.health is Health.UNKNOWN
     assert st.write_throttled_per_min == 3  # the last numbers stay on screen
 

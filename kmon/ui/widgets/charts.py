@@ -37,13 +37,14 @@ DURATION_STEPS_MS = tuple(
     [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
     + [s * _SEC for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800)]
     + [h * 3600 * _SEC for h in (1, 2, 3, 6, 12, 24, 48, 96, 168)]
+    + [d * 86400 * _SEC for d in (14, 30, 60, 90, 180, 365, 730, 1825, 3650)]
 )
 
 
 def nice_step(raw: float, scale: str = "decimal") -> float:
     """The smallest round step at least ``raw``: 1-2-2.5-5 by powers of ten, within binary
     units (KiB, MiB...) for ``bytes``, or clock steps (15s, 5m, 6h...) for ``duration``."""
-    if raw <= 0:
+    if not math.isfinite(raw) or raw <= 0:
         return 1.0
     if scale == "duration":
         return next((s for s in DURATION_STEPS_MS if s >= raw), raw)
@@ -52,7 +53,9 @@ def nice_step(raw: float, scale: str = "decimal") -> float:
         while raw >= unit * 1024:
             unit *= 1024
     power = unit * 10 ** math.floor(math.log10(raw / unit))
-    return next(m * power for m in (*_MANTISSAS, 10.0) if m * power >= raw)
+    step = next(m * power for m in (*_MANTISSAS, 10.0) if m * power >= raw)
+    # 1000 KiB is not a round number of bytes: the next binary unit is.
+    return unit * 1024 if scale == "bytes" and step >= unit * 1000 else step
 
 
 class TimeChart(PlotextPlot):
@@ -104,7 +107,7 @@ class TimeChart(PlotextPlot):
         ymax = 0.0
         drawn = False
         for line in lines:
-            pts = [(t, v) for t, v in line.points if t >= start]
+            pts = [(t, v) for t, v in line.points if t >= start and math.isfinite(v)]
             if not pts:
                 continue
             xs = [(t - now) / 60 for t, _ in pts]
@@ -113,6 +116,7 @@ class TimeChart(PlotextPlot):
             plt.plot(xs, ys, label=line.label, color=line.color, marker="hd")
             drawn = True
         # Every limit is drawn, however far above the data: the distance is the headroom.
+        limits = [lim for lim in limits if math.isfinite(lim.value)]
         for lim in limits:
             ymax = max(ymax, lim.value)
         xmin = -window_sec / 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 
@@ -18,9 +19,21 @@ def sync_rows(table: DataTable, rows: Mapping[str, Sequence], column_keys: Seque
     for key, cells in rows.items():
         if key in table.rows:
             for column, value in zip(column_keys, cells):
-                if table.get_cell(key, column) != value:  # an unchanged cell is not redrawn
+                if not _same(table.get_cell(key, column), value):  # unchanged: not redrawn
                     table.update_cell(key, column, value)
         else:
             table.add_row(*cells, key=key)
     for key in [k.value for k in table.rows if k.value not in rows]:
         table.remove_row(key)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal as shown: rich's Text equality ignores the base style (80% turning yellow)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return (a.plain, str(a.style), a.spans, a.justify) == (
+            b.plain,
+            str(b.style),
+            b.spans,
+            b.justify,
+        )
+    return a == b
