@@ -137,7 +137,24 @@ async def idle(seconds: float, n: int) -> None:
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     print(f"idle dashboard between refreshes ({n} streams, headless, {seconds:g} s)")
-    print(f"  CPU                                {cpu / wall * 100:8.2f} % of one core")
+    print(f"  CPU, overview                      {cpu / wall * 100:8.2f} % of one core")
+
+
+async def idle_detail(seconds: float) -> None:
+    from tests.ui.fleet import detail as make_detail
+    from tests.ui.fleet import snapshot
+
+    app = KmonApp(None, refresh_sec=60)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await apply(app, pilot, snapshot())
+        app.open_stream("payments-ledger")
+        await pilot.pause()
+        await apply(app, pilot, replace(snapshot(), detail=make_detail()))
+        await pilot.pause(1)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    print(f"  CPU, detail screen (4 panels)      {cpu / wall * 100:8.2f} % of one core")
 
 
 def main() -> None:
@@ -152,6 +169,7 @@ def main() -> None:
         asyncio.run(overview(args.streams, args.rounds, churn))
     asyncio.run(detail(args.rounds))
     asyncio.run(idle(args.idle, 50))
+    asyncio.run(idle_detail(args.idle))
 
 
 if __name__ == "__main__":

@@ -26,8 +26,13 @@ class HeaderBar(Static):
         self._snapshot: FleetSnapshot | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
+        self.set_interval(1.0, self._every_second)
         self._tick()
+
+    def _every_second(self) -> None:
+        # Screens under the current one keep their headers still (they show again on resume).
+        if self.screen is self.app.screen:
+            self._tick()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self._snapshot = snapshot
@@ -47,7 +52,8 @@ class HeaderBar(Static):
         return (self._now() - snap.data_at).total_seconds() > 2 * self._refresh_sec
 
     def _tick(self) -> None:
-        self.update(Group(*self._lines()))
+        # Two fixed rows: a new second repaints the header alone, never the screen's layout.
+        self.update(Group(*self._lines()), layout=False)
 
     def render_text(self) -> Text:
         """Both lines as one text (what tests and logs read)."""
