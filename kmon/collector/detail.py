@@ -8,7 +8,14 @@ from collections.abc import Callable
 
 from kmon.collector import kinesis
 from kmon.collector.cache import SingleFlightCache
-from kmon.collector.metrics import MetricQuery, MetricSpec, MetricStore, align, stream_queries
+from kmon.collector.metrics import (
+    OVERVIEW_METRICS,
+    MetricQuery,
+    MetricSpec,
+    MetricStore,
+    align,
+    stream_queries,
+)
 from kmon.model.detail import (
     WINDOWS_SEC,
     ShardRow,
@@ -19,14 +26,10 @@ from kmon.model.detail import (
 
 Gate = Callable[[str], None]
 
+# The overview's metrics, plus what the panels add.
 DETAIL_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("incoming_bytes", "IncomingBytes", "Sum"),
-    MetricSpec("incoming_records", "IncomingRecords", "Sum"),
-    MetricSpec("outgoing_bytes", "GetRecords.Bytes", "Sum"),
+    *OVERVIEW_METRICS,
     MetricSpec("outgoing_records", "GetRecords.Records", "Sum"),
-    MetricSpec("iterator_age_ms", "GetRecords.IteratorAgeMilliseconds", "Maximum"),
-    MetricSpec("write_throttled", "WriteProvisionedThroughputExceeded", "Sum"),
-    MetricSpec("read_throttled", "ReadProvisionedThroughputExceeded", "Sum"),
     MetricSpec("put_throttled_records", "PutRecords.ThrottledRecords", "Sum"),
     MetricSpec("put_failed_records", "PutRecords.FailedRecords", "Sum"),
 )

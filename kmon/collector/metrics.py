@@ -32,6 +32,7 @@ class MetricSpec:
     namespace: str = "AWS/Kinesis"
 
 
+# What the overview judges a stream from; the keys are the ones model/overview.py reads.
 OVERVIEW_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("incoming_bytes", "IncomingBytes", "Sum"),
     MetricSpec("incoming_records", "IncomingRecords", "Sum"),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from kmon.model.health import Health
+from kmon.model.health import Health, Thresholds
 
 DASH = "–"  # no datapoint: never shown as 0
 
@@ -70,6 +70,17 @@ def pct(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return DASH
     return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
+
+
+_LIMITS = Thresholds()
+
+
+def util_style(pct: float | None, ok: str = "") -> str:
+    """The colour of a utilization: ``ok`` below the warning line, yellow past it, bold red at
+    the limit."""
+    if pct is None or pct < _LIMITS.utilization_warn_pct:
+        return ok
+    return "yellow" if pct < _LIMITS.utilization_crit_pct else "bold red"
 
 
 def duration(seconds: float | None) -> str:

@@ -34,3 +34,10 @@ def test_200_streams_cost_three_calls_per_poll(endpoint, seeder):
     assert all(start == NOW.replace(second=0) - timedelta(minutes=3) for _, start in seen)
     # At the default 60 s refresh: 1,200 metrics a poll, 60 polls an hour.
     assert acc.rates(interval=60)[1] == 2 * 1200 * 3600 / 60
+
+
+def test_the_overview_fetches_exactly_what_it_judges_from():
+    from kmon.collector.metrics import OVERVIEW_METRICS
+    from kmon.model.overview import OVERVIEW_KEYS
+
+    assert tuple(m.key for m in OVERVIEW_METRICS) == OVERVIEW_KEYS

@@ -89,7 +89,7 @@ def _row(s: ShardRow, enhanced: bool) -> tuple[Text, ...]:
         return Text(text, style=style, justify="right")
 
     util = s.write_utilization_pct
-    util_style = "" if util is None or util < 80 else ("yellow" if util < 100 else "bold red")
+    util_style = fmt.util_style(util)
     off = not enhanced or not s.is_open
     return (
         fmt.plain(s.shard_id),

@@ -342,5 +342,5 @@ def consumer_cells(c) -> tuple[Text, ...]:
 def _of(pct: float | None, limit: float | None, unit) -> Text:
     if pct is None or not limit:
         return Text("")
-    style = "" if pct < 80 else ("yellow" if pct < 100 else "bold red")
+    style = fmt.util_style(pct)
     return Text(f"({fmt.pct(pct)} of {unit(limit)})", style=style)

@@ -20,8 +20,8 @@ def gauge(label: str, pct: float | None, limit: str, width: int = 12) -> Text:
         t.append(f" {fmt.DASH} no limit or no data", style="dim")
         return t
     filled = min(width, round(width * min(pct, 100) / 100))
-    style = "green" if pct < 80 else ("yellow" if pct < 100 else "bold red")
-    marker = "" if pct < 80 else (" ▲" if pct < 100 else " ✖")
+    style = fmt.util_style(pct, ok="green")
+    marker = {"green": "", "yellow": " ▲"}.get(style, " ✖")
     t.append("[")
     t.append("█" * filled, style=style)
     t.append("░" * (width - filled), style="dim")

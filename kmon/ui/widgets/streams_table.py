@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from kmon.model.snapshot import StreamState
 from kmon.ui import format as fmt
+from kmon.ui.widgets.tables import shown
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,7 @@ def _worst_lag_text(s: StreamState) -> Text:
 
 
 def _util_text(v: float | None) -> Text:
-    style = "" if v is None or v < 80 else ("bold red" if v >= 100 else "yellow")
-    return Text(fmt.pct(v), style=style, justify="right")
+    return Text(fmt.pct(v), style=fmt.util_style(v), justify="right")
 
 
 def _throttle_text(v: float | None) -> Text:
@@ -213,7 +213,7 @@ class StreamsTable(DataTable):
         self.sort_descending = True
         self.filter_text = ""
         self._streams: tuple[StreamState, ...] = ()
-        self._cells: dict[str, tuple[str, ...]] = {}
+        self._cells: dict[str, tuple[object, ...]] = {}
         self._states: dict[str, StreamState] = {}  # what each row was rendered from
         self._order: list[str] = []
 
@@ -279,7 +279,7 @@ class StreamsTable(DataTable):
                 continue  # an unchanged stream is not even re-rendered
             self._states[s.name] = s
             cells = tuple(col.render(s) for col in COLUMNS)
-            signature = tuple((c.plain, str(c.style)) for c in cells)
+            signature = tuple(shown(c) for c in cells)
             old = self._cells.get(s.name)
             if old is None:
                 self.add_row(*cells, key=s.name)

@@ -19,7 +19,7 @@ def sync_rows(table: DataTable, rows: Mapping[str, Sequence], column_keys: Seque
     for key, cells in rows.items():
         if key in table.rows:
             for column, value in zip(column_keys, cells):
-                if not _same(table.get_cell(key, column), value):  # unchanged: not redrawn
+                if shown(table.get_cell(key, column)) != shown(value):  # unchanged: not redrawn
                     table.update_cell(key, column, value)
         else:
             table.add_row(*cells, key=key)
@@ -27,13 +27,9 @@ def sync_rows(table: DataTable, rows: Mapping[str, Sequence], column_keys: Seque
         table.remove_row(key)
 
 
-def _same(a: object, b: object) -> bool:
-    """Equal as shown: rich's Text equality ignores the base style (80% turning yellow)."""
-    if isinstance(a, Text) and isinstance(b, Text):
-        return (a.plain, str(a.style), a.spans, a.justify) == (
-            b.plain,
-            str(b.style),
-            b.spans,
-            b.justify,
-        )
-    return a == b
+def shown(cell: object) -> object:
+    """A cell as the eye sees it, for change checks: rich's Text equality ignores the base
+    style, so 80% turning yellow would not count as a change."""
+    if isinstance(cell, Text):
+        return (cell.plain, str(cell.style), tuple(cell.spans), cell.justify)
+    return cell
