@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import threading
-from dataclasses import replace
+from dataclasses import fields, replace
 from urllib.parse import urlparse
 
 from kmon import __version__
-from kmon.config import MIN_REFRESH, ConfigError, Settings, load_settings
+from kmon.config import MIN_REFRESH, ConfigError, Settings, load_settings, seconds
 
 DESCRIPTION = """\
 kmon: a live terminal dashboard for AWS Kinesis Data Streams.
@@ -38,43 +37,22 @@ settings: command line > KMON_* environment > ~/.config/kmon/config.toml > defau
 keys in the dashboard: ? shows them all.
 """
 
-SETTING_KEYS = (
-    "profile",
-    "region",
-    "endpoint_url",
-    "refresh",
-    "streams",
-    "debug",
-    "log",
-    "wall",
-    "cycle",
-    "kcl_tables",
-    "probe_lag",
-)
+# Settings the command line can give (keys and thresholds come from the config file only).
+SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("keys", "thresholds"))
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
-    return value
+def _at_least(minimum: float):
+    def parse(text: str) -> float:
+        try:
+            return seconds(text, minimum)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def refresh_seconds(text: str) -> float:
-    value = _seconds(text)
-    if value < MIN_REFRESH:
-        raise argparse.ArgumentTypeError(f"must be at least {MIN_REFRESH:g} seconds, got {text}")
-    return value
-
-
-def cycle_seconds(text: str) -> float:
-    value = _seconds(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {text}")
-    return value
+refresh_seconds = _at_least(MIN_REFRESH)
+cycle_seconds = _at_least(1)
 
 
 def endpoint_url(text: str) -> str:

@@ -47,16 +47,27 @@ def config_path(env: dict[str, str]) -> Path:
     return Path(base) / "kmon" / "config.toml"
 
 
-def _refresh(value: object, where: str) -> float:
+def seconds(value: object, minimum: float) -> float:
+    """A finite number of seconds, at least ``minimum``; ValueError says what is wrong."""
+    if isinstance(value, bool):  # TOML true is not a duration
+        raise ValueError(f"not a number of seconds: {value!r}")
     try:
-        seconds = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: refresh must be a number of seconds, not {value!r}") from None
-    if not math.isfinite(seconds):
-        raise ConfigError(f"{where}: refresh must be a number of seconds, not {value!r}")
-    if seconds < MIN_REFRESH:
-        raise ConfigError(f"{where}: refresh must be at least {MIN_REFRESH:g} seconds")
-    return seconds
+        raise ValueError(f"not a number of seconds: {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"not a number of seconds: {value!r}")
+    if number < minimum:
+        unit = "second" if minimum == 1 else "seconds"
+        raise ValueError(f"must be at least {minimum:g} {unit}, got {value}")
+    return number
+
+
+def _seconds_setting(name: str, value: object, minimum: float, where: str) -> float:
+    try:
+        return seconds(value, minimum)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {name} {exc}") from None
 
 
 def _from_file(path: Path, named: bool = False) -> dict:
@@ -69,20 +80,7 @@ def _from_file(path: Path, named: bool = False) -> dict:
             data = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    known = {
-        "profile",
-        "region",
-        "endpoint_url",
-        "refresh",
-        "streams",
-        "log",
-        "wall",
-        "cycle",
-        "kcl_tables",
-        "probe_lag",
-        "keys",
-        "thresholds",
-    }
+    known = {f.name for f in fields(Settings)} - {"debug"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -90,19 +88,15 @@ def _from_file(path: Path, named: bool = False) -> dict:
         )
     out = {k: v for k, v in data.items() if k != "thresholds"}
     if "refresh" in out:
-        out["refresh"] = _refresh(out["refresh"], str(path))
+        out["refresh"] = _seconds_setting("refresh", out["refresh"], MIN_REFRESH, str(path))
     if "streams" in out:
         if not isinstance(out["streams"], list) or not all(
             isinstance(s, str) for s in out["streams"]
         ):
             raise ConfigError(f"{path}: streams must be a list of stream names")
         out["streams"] = tuple(out["streams"])
-    if "cycle" in out and (
-        not isinstance(out["cycle"], int | float)
-        or isinstance(out["cycle"], bool)
-        or out["cycle"] < 1
-    ):
-        raise ConfigError(f"{path}: cycle must be a number of seconds, at least 1")
+    if "cycle" in out:
+        out["cycle"] = _seconds_setting("cycle", out["cycle"], 1, str(path))
     for flag in ("wall", "probe_lag"):
         if flag in out and not isinstance(out[flag], bool):
             raise ConfigError(f"{path}: {flag} must be true or false")
@@ -169,7 +163,9 @@ def _from_env(env: dict[str, str]) -> dict:
         if value:
             out[key] = value
     if env.get("KMON_REFRESH"):
-        out["refresh"] = _refresh(env["KMON_REFRESH"], "KMON_REFRESH")
+        out["refresh"] = _seconds_setting(
+            "refresh", env["KMON_REFRESH"], MIN_REFRESH, "KMON_REFRESH"
+        )
     if env.get("KMON_STREAMS"):
         out["streams"] = tuple(s.strip() for s in env["KMON_STREAMS"].split(",") if s.strip())
     return out

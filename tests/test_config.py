@@ -36,3 +36,18 @@ def test_keys_table_is_validated(tmp_path):
     cfg.write_text('[keys]\nexplode = "x"\n')
     with pytest.raises(ConfigError, match="unknown key action 'explode'"):
         load_settings({}, {"KMON_CONFIG": str(cfg)})
+
+
+def test_file_durations_are_checked_like_the_command_line(tmp_path):
+    cfg = tmp_path / "c.toml"
+    for text, needle in (
+        ("cycle = nan", "cycle not a number of seconds"),
+        ("cycle = 0.5", "cycle must be at least 1 second,"),
+        ("refresh = true", "refresh not a number of seconds"),
+        ("refresh = 2", "refresh must be at least 5 seconds"),
+    ):
+        cfg.write_text(text + "\n")
+        with pytest.raises(ConfigError, match=needle):
+            load_settings({}, {"KMON_CONFIG": str(cfg)})
+    cfg.write_text("cycle = 20\n")
+    assert load_settings({}, {"KMON_CONFIG": str(cfg)}).cycle == 20

@@ -99,7 +99,7 @@ class DetailFetcher:
 
         shards = self._shards.get(name, lambda: kinesis.list_shards(clients.kinesis, name, gate))
         enhanced = bool(description.shard_level_metrics)
-        open_ids = [s["ShardId"] for s in shards if _is_open(s)]
+        open_ids = [s["ShardId"] for s in shards if kinesis.is_open(s)]
         if enhanced and open_ids:
             self._shard_store.fetch(
                 clients.cloudwatch,
@@ -129,7 +129,7 @@ class DetailFetcher:
             encryption=description.encryption,
             shard_level_metrics=description.shard_level_metrics,
             max_record_kib=description.max_record_kib,
-            closed_shards=sum(1 for s in shards if not _is_open(s)),
+            closed_shards=sum(1 for s in shards if not kinesis.is_open(s)),
             series=series,
             shards=tuple(self._shard_rows(shards, enhanced, now)),
         )
@@ -141,7 +141,7 @@ class DetailFetcher:
             sid = s["ShardId"]
             rng = s.get("HashKeyRange") or {}
             values: dict[str, float | None] = {}
-            if enhanced and _is_open(s):
+            if enhanced and kinesis.is_open(s):
                 for spec in SHARD_METRICS:
                     p = self._shard_store.series(("shard", sid, spec.key)).latest(newest)
                     values[spec.key] = None if p is None else p[1]
@@ -149,7 +149,7 @@ class DetailFetcher:
             rows.append(
                 ShardRow(
                     shard_id=sid,
-                    is_open=_is_open(s),
+                    is_open=kinesis.is_open(s),
                     parent=s.get("ParentShardId"),
                     adjacent_parent=s.get("AdjacentParentShardId"),
                     hash_share_pct=hash_share_pct(
@@ -164,7 +164,3 @@ class DetailFetcher:
                 )
             )
         return rows
-
-
-def _is_open(shard: dict) -> bool:
-    return "EndingSequenceNumber" not in (shard.get("SequenceNumberRange") or {})

@@ -117,6 +117,11 @@ def list_consumers(client, stream_arn: str, gate: Gate = _noop) -> list[dict]:
     )
 
 
+def is_open(shard: dict) -> bool:
+    """A shard without an ending sequence number still takes writes."""
+    return "EndingSequenceNumber" not in (shard.get("SequenceNumberRange") or {})
+
+
 def list_shards(client, stream_name: str, gate: Gate = _noop) -> list[dict]:
     # ListShards rejects StreamName alongside NextToken.
     return _pages(client.list_shards, "ListShards", "Shards", {"StreamName": stream_name}, gate)

@@ -28,7 +28,6 @@ from typing import Any
 DimsKey = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, str, DimsKey]
 
-TESTED_MOTO = "5.2"
 _PATCHED = ("put_metric_data", "get_metric_data", "get_filtered_metrics")
 
 

@@ -34,9 +34,9 @@ class StreamIO:
         self.open: list[str] = []
         self.samples: dict[str, deque[tuple[float, str]]] = {}
         self.cursors: dict[tuple[str, str], Cursor] = {}
-        self.reads = 0
 
     def refresh_shards(self) -> None:
+        # The world stands apart from kmon's collector (it only plays AWS), so it pages itself.
         shards: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"StreamName": self.stream}
         while True:
@@ -56,9 +56,13 @@ class StreamIO:
             if "EndingSequenceNumber" not in s["SequenceNumberRange"]:
                 self.open.append(sid)
 
-    def _midpoint(self, sid: str) -> str:
+    def midpoint(self, sid: str) -> str:
+        """The hash key halfway through a shard's range: where a split cuts it."""
         lo, hi = self.hash_ranges[sid]
         return str((int(lo) + int(hi)) // 2)
+
+    def children(self, sid: str) -> list[str]:
+        return sorted(c for c, p in self.parents.items() if p == sid)
 
     def put_samples(self, wanted: list[tuple[float, str, int]]) -> list[tuple[str, str, float]]:
         """Write `count` sample records for each (minute start, shard, count). Returns
@@ -74,7 +78,7 @@ class StreamIO:
                     {
                         "Data": json.dumps(body, separators=(",", ":")).encode(),
                         "PartitionKey": f"{self.stream}-{sid[-4:]}-{n}",
-                        "ExplicitHashKey": self._midpoint(sid),
+                        "ExplicitHashKey": self.midpoint(sid),
                     }
                 )
                 keys.append((minute, minute + 59.0 * (n + 1) / count))
@@ -108,7 +112,6 @@ class StreamIO:
             StartingSequenceNumber=target,
         )["ShardIterator"]
         resp = self.kinesis.get_records(ShardIterator=it, Limit=1)
-        self.reads += 1
         cur.iterator = resp.get("NextShardIterator")
         if resp["Records"]:
             cur.seq = resp["Records"][-1]["SequenceNumber"]
@@ -133,7 +136,6 @@ class StreamIO:
                 kwargs["StartingSequenceNumber"] = cur.seq
             cur.iterator = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
         resp = self.kinesis.get_records(ShardIterator=cur.iterator, Limit=max(1, pending))
-        self.reads += 1
         cur.iterator = resp.get("NextShardIterator")
         if resp["Records"]:
             cur.seq = resp["Records"][-1]["SequenceNumber"]

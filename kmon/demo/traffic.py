@@ -30,13 +30,13 @@ POLLING_KINDS = ("kcl", "polling", "lambda")
 
 
 class TokenBucket:
-    """Refills at `rate` per second up to `capacity` (one second of burst, as Kinesis allows)."""
+    """Refills at `rate` per second up to one second's worth (the burst Kinesis allows)."""
 
     __slots__ = ("rate", "capacity", "tokens")
 
-    def __init__(self, rate: float, capacity: float | None = None) -> None:
+    def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.capacity = rate if capacity is None else capacity
+        self.capacity = rate
         self.tokens = self.capacity
 
     def available(self, dt: float) -> float:
@@ -209,9 +209,6 @@ class StreamModel:
                 for c in self.consumers.values():
                     self._add_consumer_shard(c, kid)
         self._rebalance_capacity()
-
-    def open_shards(self) -> list[str]:
-        return [s.shard_id for s in self.shards.values() if s.open]
 
     # -- load --------------------------------------------------------------------------
 

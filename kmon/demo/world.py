@@ -86,8 +86,6 @@ class DemoWorld:
         self.resharded = False
         self.updating_until: float | None = None  # epoch when resharded streams turn ACTIVE
         self.next_minute = 0.0  # epoch start of the next minute to publish
-        self.last_minute: dict[str, StreamMinute] = {}
-        self.put_metric_calls = 0
         self._server: Any = None
         self._clients: dict[str, Any] = {}
         self._io: dict[str, StreamIO] = {}
@@ -234,8 +232,7 @@ class DemoWorld:
         for table in self._leases.values():
             table.renew(self.history_minutes)
             table.write()
-        self.put_metric_calls += publisher.put_all(self.client("cloudwatch"), datums)
-        self.last_minute = results
+        publisher.put_all(self.client("cloudwatch"), datums)
         self.next_minute = now_minute
 
     def _put_samples(self, stream: str, wanted: list[tuple[float, str, int]]) -> None:
@@ -268,8 +265,7 @@ class DemoWorld:
                     if table is None or cm.kind != "kcl" or sid not in table.leases:
                         continue
                     if cm.finished.get(sid):
-                        kids = {c for c, p in sio.parents.items() if p == sid}
-                        table.finish(sid, kids)
+                        table.finish(sid, set(sio.children(sid)))
                     elif seq is not None:
                         table.checkpoint(sid, seq)
 
@@ -330,8 +326,7 @@ class DemoWorld:
         for table in self._leases.values():
             table.renew()
             table.write()
-        self.put_metric_calls += publisher.put_all(self.client("cloudwatch"), datums)
-        self.last_minute = results
+        publisher.put_all(self.client("cloudwatch"), datums)
 
     def _reshard(self) -> None:
         """Split every open shard of the resharding streams (SplitShard at the midpoint)."""
@@ -343,7 +338,7 @@ class DemoWorld:
             sio = self._io[spec.name]
             sio.refresh_shards()
             parents = list(sio.open)
-            splits = [(sid, str(sum(int(x) for x in sio.hash_ranges[sid]) // 2)) for sid in parents]
+            splits = [(sid, sio.midpoint(sid)) for sid in parents]
             kinesis = self._backends()["kinesis"]
             moto_patches.keep_parent_records(
                 kinesis.streams[spec.name], functools.partial(self._split, spec.name, splits)
@@ -355,7 +350,7 @@ class DemoWorld:
             sio.refresh_shards()
             children: dict[str, tuple[str, str]] = {}
             for parent in parents:
-                kids = sorted(c for c, p in sio.parents.items() if p == parent)
+                kids = sio.children(parent)
                 children[parent] = (kids[0], kids[1])
             self.model.streams[spec.name].split(children)
             table = self._leases.get(spec.name)

@@ -210,7 +210,9 @@ class StreamScreen(KmonScreen):
         t.append(_of(s.read_bytes_utilization_pct, rb, fmt.bytes_rate))
         if s.mode == "ON_DEMAND":
             t.append(
-                "\non-demand: capacity adapts (starts at 4 MiB/s write, up to 2x the 30-day peak)",
+                "\non-demand: capacity adapts (starts at "
+                f"{fmt.bytes_rate(limits.ON_DEMAND_INITIAL_WRITE_BYTES_PER_SEC)} write, up to "
+                f"{limits.ON_DEMAND_PEAK_MULTIPLIER}x the 30-day peak)",
                 style="dim",
             )
         self.query_one("#throughput-now", Static).update(t)
