@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from kmon.model.health import Thresholds
+from kmon.model.rules import Thresholds
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from kmon.collector import errors, kinesis
@@ -16,10 +16,13 @@ from kmon.collector.cache import SingleFlightCache
 from kmon.collector.clients import READ_TIMEOUT_SEC, AwsClients, build_clients
 from kmon.collector.consumers import ConsumerCollector, StreamRef
 from kmon.collector.detail import DetailFetcher
+from kmon.collector.memory import Memory
 from kmon.collector.metrics import MetricStore, stream_queries
-from kmon.model.detail import StreamDetail
-from kmon.model.health import Health, Thresholds
+from kmon.collector.shards import ShardWatch
+from kmon.model.detail import ShardRow, StreamDetail
+from kmon.model.health import Health
 from kmon.model.overview import StreamFacts, fleet_minute, metrics_fresh, stream_state
+from kmon.model.rules import Thresholds
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,8 @@ DESCRIBE_TTL = 600.0
 LIMITS_TTL = 600.0
 # How long one dashboard poll may spend describing streams before it shows what it has.
 DESCRIBE_TIME_BUDGET = 3.0
+# Streams whose writes throttled this recently get their shards' write metrics read.
+SHARD_WATCH_SEC = 6 * 60
 
 
 def utcnow() -> datetime:
@@ -98,6 +103,8 @@ class Collector:
         self._unmatched_tables: tuple[str, ...] = ()
         self._poll_started = 0.0
         self._detail_value: StreamDetail | None = None
+        self.shards = ShardWatch(monotonic, ttl=DESCRIBE_TTL)
+        self.memory = Memory()
 
     # -- public ---------------------------------------------------------------------------
 
@@ -179,6 +186,7 @@ class Collector:
         self._describe_due(clients, complete)
         self._refresh_limits(clients)
         self._fetch_metrics(clients, names)
+        self._watch_shards(clients)
         if listed_now:
             # During an outage consumers keep their last judgement rather than vanishing.
             self._poll_consumers(clients)
@@ -295,6 +303,25 @@ class Collector:
             "metrics",
             "GetMetricData",
             lambda: self.metrics.fetch(clients.cloudwatch, stream_queries(names), now, self._gate),
+        )
+
+    def _watch_shards(self, clients: AwsClients) -> None:
+        """Shard write metrics for streams with enhanced monitoring whose writes throttle now
+        (the stream on screen has its own): they name the hot shard."""
+        now = int(self._clock().timestamp())
+        focus = self.detail.focus[0] if self.detail.focus else None
+        wanted = {}
+        for listed in self._listed:
+            info = self._info.get(listed.name)
+            if info is None or not info.description.shard_level_metrics or listed.name == focus:
+                continue
+            throttled = self.metrics.stream_series(listed.name, "write_throttled")
+            if any(v for _, v in throttled.points(since=now - SHARD_WATCH_SEC)):
+                wanted[listed.name] = info.description.open_shards
+        self._call(
+            "shards",
+            "ListShards",
+            lambda: self.shards.poll(clients, wanted, now, self._gate),
         )
 
     def _poll_consumers(self, clients: AwsClients) -> None:
@@ -414,21 +441,26 @@ class Collector:
                 retention_hours=desc.retention_hours if desc else None,
                 efo_consumers=self._efo_count(listed.name, desc),
                 described_at=info.described_at if info else None,
-            )
-            state = stream_state(
-                facts,
-                lambda key, n=listed.name: self.metrics.stream_series(n, key),
-                now,
-                metrics_available=metrics_ok,
-                metrics_recent=metrics_recent,
-                thresholds=self.options.thresholds,
-                fleet=newest,
+                shard_level_metrics=desc.shard_level_metrics if desc else None,
             )
             consumers = self._consumers.get(listed.name, ())
             consumers = tuple(
                 sorted(consumers, key=lambda c: (-c.status.rank, -(c.lag_ms or 0.0), c.name))
             )
-            streams.append(replace(state, consumers=consumers))
+            streams.append(
+                stream_state(
+                    facts,
+                    lambda key, n=listed.name: self.metrics.stream_series(n, key),
+                    now,
+                    metrics_available=metrics_ok,
+                    metrics_recent=metrics_recent,
+                    thresholds=self.options.thresholds,
+                    fleet=newest,
+                    consumers=consumers,
+                    shards=self._shard_rows(listed.name),
+                )
+            )
+        streams = self.memory.apply(streams, now_dt)
         calls_per_min, metrics_per_hour = self.accounting.rates(self.options.refresh)
         api = ApiUsage(
             calls=self.accounting.calls,
@@ -454,7 +486,14 @@ class Collector:
             pending=self._pending,
             detail=self._current_detail(),
             unmatched_lease_tables=self._unmatched_tables,
+            events=tuple(reversed(self.memory.events)),
         )
+
+    def _shard_rows(self, name: str) -> tuple[ShardRow, ...] | None:
+        detail = self._current_detail()
+        if detail is not None and detail.name == name and detail.shards:
+            return detail.shards
+        return self.shards.rows(name)
 
     def _efo_count(self, name: str, desc: kinesis.StreamDescription | None) -> int | None:
         """Registered EFO consumers: from the consumer listing (ListStreamConsumers) when it

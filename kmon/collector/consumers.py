@@ -17,21 +17,13 @@ from dataclasses import dataclass, field
 
 from kmon.collector import errors, kinesis
 from kmon.collector.cache import SingleFlightCache
+from kmon.collector.leases import LeaseWatch
 from kmon.collector.metrics import MetricQuery, MetricStore, align
-from kmon.model.health import Thresholds
-from kmon.model.lag import (
-    WINDOW_SEC,
-    ConsumerLag,
-    Lease,
-    LeaseWatch,
-    Point,
-    from_verdict,
-    in_window,
-    judge_kcl,
-    judge_lag,
-    sort_consumers,
-)
+from kmon.model.kcl import Lease, judge_kcl
+from kmon.model.lag import ConsumerLag, from_verdict, judge_lag, sort_consumers
+from kmon.model.rules import Thresholds
 from kmon.model.series import Series
+from kmon.model.trend import WINDOW_SEC, Point, in_window
 
 log = logging.getLogger(__name__)
 
@@ -731,6 +723,15 @@ def _has_traffic(series: Series, now: int, window_sec: int) -> bool | None:
     return any(v > 0 for _, v in points)
 
 
+def _when(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _strings_only(values: Mapping[str, object]) -> dict[str, str]:
+    """API fields as text, the missing ones left out."""
+    return {k: str(v) for k, v in values.items() if v is not None and v != ""}
+
+
 class _Judge:
     """Turns one stream's consumers into rows."""
 
@@ -767,7 +768,19 @@ class _Judge:
         state = consumer.get("ConsumerStatus")
         active = state in (None, "ACTIVE")
         v = self._verdict(points, silent_means_stop=self.silent_means_stop and active)
-        return from_verdict("efo", name, v, points, note=None if active else f"consumer {state}")
+        details = {
+            "arn": consumer.get("ConsumerARN"),
+            "status": state,
+            "registered_at": _when(consumer.get("ConsumerCreationTimestamp")),
+        }
+        return from_verdict(
+            "efo",
+            name,
+            v,
+            points,
+            note=None if active else f"consumer {state}",
+            details=_strings_only(details),
+        )
 
     def lambda_(self, mapping: Mapping) -> ConsumerLag:
         fn = function_name(mapping)
@@ -788,7 +801,16 @@ class _Judge:
             silent_means_stop=self.silent_means_stop and state == "Enabled",
         )
         note = "; ".join(n for n in notes if n) or None
-        return from_verdict("lambda", fn, v, points, note=note)
+        details = {
+            "uuid": mapping.get("UUID"),
+            "state": state or None,
+            "batch_size": mapping.get("BatchSize"),
+            "parallelization_factor": mapping.get("ParallelizationFactor"),
+            "last_result": result,
+            "starting_position": mapping.get("StartingPosition"),
+            "function_arn": mapping.get("FunctionArn"),
+        }
+        return from_verdict("lambda", fn, v, points, note=note, details=_strings_only(details))
 
     def kcl(self, app: _Kcl) -> ConsumerLag:
         return judge_kcl(

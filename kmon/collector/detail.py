@@ -10,19 +10,13 @@ from kmon.collector import kinesis
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.metrics import (
     OVERVIEW_METRICS,
-    MetricQuery,
     MetricSpec,
     MetricStore,
     align,
     stream_queries,
 )
-from kmon.model.detail import (
-    WINDOWS_SEC,
-    ShardRow,
-    StreamDetail,
-    hash_share_pct,
-    period_for,
-)
+from kmon.collector.shards import SHARD_HISTORY_SEC, open_ids, shard_queries, shard_rows
+from kmon.model.detail import WINDOWS_SEC, StreamDetail, period_for
 
 Gate = Callable[[str], None]
 
@@ -33,19 +27,6 @@ DETAIL_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("put_throttled_records", "PutRecords.ThrottledRecords", "Sum"),
     MetricSpec("put_failed_records", "PutRecords.FailedRecords", "Sum"),
 )
-
-# Shard-level metrics exist only with enhanced monitoring; the shard table needs the newest
-# minutes, not the whole window.
-SHARD_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("incoming_bytes", "IncomingBytes", "Sum"),
-    MetricSpec("incoming_records", "IncomingRecords", "Sum"),
-    MetricSpec("outgoing_bytes", "OutgoingBytes", "Sum"),
-    MetricSpec("iterator_age_ms", "IteratorAgeMilliseconds", "Maximum"),
-    MetricSpec("write_throttled", "WriteProvisionedThroughputExceeded", "Sum"),
-    MetricSpec("read_throttled", "ReadProvisionedThroughputExceeded", "Sum"),
-)
-SHARD_HISTORY_SEC = 15 * 60
-MAX_SHARDS_WITH_METRICS = 80  # 80 shards x 6 metrics stays within one 500-query call
 
 
 class DetailFetcher:
@@ -99,24 +80,9 @@ class DetailFetcher:
 
         shards = self._shards.get(name, lambda: kinesis.list_shards(clients.kinesis, name, gate))
         enhanced = bool(description.shard_level_metrics)
-        open_ids = [s["ShardId"] for s in shards if kinesis.is_open(s)]
-        if enhanced and open_ids:
-            self._shard_store.fetch(
-                clients.cloudwatch,
-                [
-                    MetricQuery(
-                        ("shard", sid, spec.key),
-                        spec.namespace,
-                        spec.name,
-                        (("StreamName", name), ("ShardId", sid)),
-                        spec.stat,
-                    )
-                    for sid in open_ids[:MAX_SHARDS_WITH_METRICS]
-                    for spec in SHARD_METRICS
-                ],
-                now,
-                gate,
-            )
+        ids = open_ids(shards)
+        if enhanced and ids:
+            self._shard_store.fetch(clients.cloudwatch, shard_queries(name, ids), now, gate)
         since = align(now, period) - window
         series = {
             spec.key: tuple(store.stream_series(name, spec.key).points(since))
@@ -131,36 +97,5 @@ class DetailFetcher:
             max_record_kib=description.max_record_kib,
             closed_shards=sum(1 for s in shards if not kinesis.is_open(s)),
             series=series,
-            shards=tuple(self._shard_rows(shards, enhanced, now)),
+            shards=tuple(shard_rows(name, shards, self._shard_store if enhanced else None, now)),
         )
-
-    def _shard_rows(self, shards: list[dict], enhanced: bool, now: int) -> list[ShardRow]:
-        rows = []
-        newest = now - 5 * 60
-        for s in shards:
-            sid = s["ShardId"]
-            rng = s.get("HashKeyRange") or {}
-            values: dict[str, float | None] = {}
-            if enhanced and kinesis.is_open(s):
-                for spec in SHARD_METRICS:
-                    p = self._shard_store.series(("shard", sid, spec.key)).latest(newest)
-                    values[spec.key] = None if p is None else p[1]
-            per_sec = lambda v: None if v is None else v / 60  # noqa: E731
-            rows.append(
-                ShardRow(
-                    shard_id=sid,
-                    is_open=kinesis.is_open(s),
-                    parent=s.get("ParentShardId"),
-                    adjacent_parent=s.get("AdjacentParentShardId"),
-                    hash_share_pct=hash_share_pct(
-                        rng.get("StartingHashKey", 0), rng.get("EndingHashKey", -1)
-                    ),
-                    incoming_bytes_per_sec=per_sec(values.get("incoming_bytes")),
-                    incoming_records_per_sec=per_sec(values.get("incoming_records")),
-                    outgoing_bytes_per_sec=per_sec(values.get("outgoing_bytes")),
-                    iterator_age_ms=values.get("iterator_age_ms"),
-                    write_throttled=values.get("write_throttled"),
-                    read_throttled=values.get("read_throttled"),
-                )
-            )
-        return rows

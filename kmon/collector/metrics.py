@@ -40,6 +40,8 @@ OVERVIEW_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("iterator_age_ms", "GetRecords.IteratorAgeMilliseconds", "Maximum"),
     MetricSpec("write_throttled", "WriteProvisionedThroughputExceeded", "Sum"),
     MetricSpec("read_throttled", "ReadProvisionedThroughputExceeded", "Sum"),
+    # Polling readers' calls: the shared 5 GetRecords/s per shard limit is judged from it.
+    MetricSpec("get_records_calls", "GetRecords.Success", "Sum"),
 )
 
 

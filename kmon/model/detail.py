@@ -33,6 +33,8 @@ class ShardRow:
     iterator_age_ms: float | None = None
     write_throttled: float | None = None
     read_throttled: float | None = None
+    hash_start: int | None = None
+    hash_end: int | None = None
 
     @property
     def write_utilization_pct(self) -> float | None:
@@ -44,10 +46,11 @@ class ShardRow:
         return max(vals) if vals else None
 
     @property
-    def hot(self) -> bool:
-        """At 80% of a shard's write limit, or throttled: a hot partition key lives here."""
-        util = self.write_utilization_pct
-        return bool(self.write_throttled) or (util is not None and util >= 80)
+    def split_key(self) -> int | None:
+        """The NewStartingHashKey that splits this shard's hash-key range in half."""
+        if self.hash_start is None or self.hash_end is None or self.hash_end <= self.hash_start:
+            return None
+        return (self.hash_start + self.hash_end + 1) // 2
 
 
 def hash_share_pct(start: str | int, end: str | int) -> float:

@@ -57,6 +57,14 @@ PER_STREAM_APIS = frozenset({"ListShards", "ListStreamConsumers"})
 GMD_MAX_QUERIES = 500
 GMD_MAX_DATAPOINTS = 100_800
 CLOUDWATCH_USD_PER_1000_METRICS = 0.01
+# Each enhanced (shard-level) metric is billed as a CloudWatch metric: $0.30 a month for the
+# first 10,000 (CloudWatch pricing, us-east-1, checked 2026-11).
+CLOUDWATCH_USD_PER_METRIC_MONTH = 0.30
+
+# UpdateShardCount: one call scales to at most double (or half) the current open shards.
+UPDATE_SHARD_COUNT_MAX_FACTOR = 2
+# Lambda event source mappings for Kinesis: at most 10 concurrent batches per shard.
+LAMBDA_MAX_PARALLELIZATION_FACTOR = 10
 
 
 def provisioned_write_bytes(open_shards: int) -> float:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from kmon.model import limits
-from kmon.model.health import Health, HealthInputs, Thresholds, judge
+from kmon.model.detail import ShardRow
+from kmon.model.findings import History, StreamFacts, health_of, judge_stream
+from kmon.model.health import Health
+from kmon.model.lag import ConsumerLag
+from kmon.model.rules import Thresholds
 from kmon.model.series import Series
 from kmon.model.snapshot import StreamState
+
+__all__ = ["StreamFacts", "stream_state", "fleet_minute", "metrics_fresh", "newest_minute"]
 
 PERIOD = 60
 # A newest datapoint older than this is not "now": the stream shows no data rather than
@@ -25,20 +29,6 @@ FLEET_SPREAD_SEC = 2 * 60
 STALE_HEALTH_SEC = 5 * 60
 
 
-@dataclass(frozen=True)
-class StreamFacts:
-    """What the control plane says about a stream (None where not known yet)."""
-
-    name: str
-    arn: str | None
-    status: str
-    mode: str | None
-    open_shards: int | None
-    retention_hours: int | None
-    efo_consumers: int | None
-    described_at: datetime | None = None
-
-
 def _pct(value: float | None, capacity: float | None) -> float | None:
     if value is None or not capacity:
         return None
@@ -52,6 +42,7 @@ OVERVIEW_KEYS = (
     "iterator_age_ms",
     "write_throttled",
     "read_throttled",
+    "get_records_calls",
 )
 
 
@@ -85,53 +76,37 @@ def stream_state(
     metrics_recent: bool = False,
     thresholds: Thresholds = Thresholds(),
     fleet: int | None = None,
+    consumers: Sequence[ConsumerLag] = (),
+    shards: Sequence[ShardRow] | None = None,
 ) -> StreamState:
     """The overview row for one stream, judged from its newest complete minute (``fleet``:
-    the fleet's newest minute, see ``fleet_minute``). ``metrics_available``: this poll read
-    CloudWatch; ``metrics_recent``: a recent poll did (see ``metrics_fresh``), so the last
-    good minute still stands while CloudWatch fails."""
+    the fleet's newest minute, see ``fleet_minute``), its consumers and, where read, its
+    shards. ``metrics_available``: this poll read CloudWatch; ``metrics_recent``: a recent
+    poll did (see ``metrics_fresh``), so the last good minute still stands while CloudWatch
+    fails."""
     minute = newest_minute([series(k) for k in OVERVIEW_KEYS], now, fleet)
-
-    def at(key: str, ts: int | None = minute) -> float | None:
-        return None if ts is None else series(key).get(ts)
-
-    def rate(key: str) -> float | None:
-        v = at(key)
-        return None if v is None else v / PERIOD
-
-    in_bytes = rate("incoming_bytes")
-    in_records = rate("incoming_records")
-    out_bytes = rate("outgoing_bytes")
-
-    write_b_cap = write_r_cap = read_b_cap = None
-    if facts.mode == "PROVISIONED" and facts.open_shards:
-        write_b_cap = limits.provisioned_write_bytes(facts.open_shards)
-        write_r_cap = limits.provisioned_write_records(facts.open_shards)
-        read_b_cap = limits.provisioned_read_bytes(facts.open_shards)
+    h = History(facts, series, minute)
+    cap = h.capacity()
+    in_bytes = h.rate("incoming_bytes")
+    in_records = h.rate("incoming_records")
+    out_bytes = h.rate("outgoing_bytes")
     # On-demand: capacity adapts to 2x the 30-day peak, which 3 hours of history cannot know;
     # utilization stays null rather than a guess presented as a measurement.
-
     utils = (
-        _pct(in_bytes, write_b_cap),
-        _pct(in_records, write_r_cap),
-        _pct(out_bytes, read_b_cap),
+        _pct(in_bytes, cap[0] if cap else None),
+        _pct(in_records, cap[1] if cap else None),
+        _pct(out_bytes, cap[2] if cap else None),
     )
-    throttles_recent: tuple[float | None, ...] = ()
-    if minute is not None:
-        window = range(minute - (thresholds.throttle_crit_minutes - 1) * PERIOD, minute + 1, PERIOD)
-        throttles_recent = tuple(
-            (at("write_throttled", ts) or 0.0) + (at("read_throttled", ts) or 0.0) for ts in window
+    judged = metrics_available or (metrics_recent and minute is not None)
+    # Without metrics nothing is judged: the collector shows the last judgement, marked stale.
+    findings = (
+        judge_stream(
+            facts, series, minute, thresholds=thresholds, consumers=consumers, shards=shards
         )
-    health, reasons = judge(
-        HealthInputs(
-            utilizations_pct=utils,
-            iterator_age_ms=at("iterator_age_ms"),
-            retention_hours=facts.retention_hours,
-            throttles_recent=throttles_recent,
-            metrics_available=metrics_available or (metrics_recent and minute is not None),
-        ),
-        thresholds,
+        if judged
+        else []
     )
+    health, since = health_of(findings) if judged else (Health.UNKNOWN, None)
     return StreamState(
         name=facts.name,
         arn=facts.arn,
@@ -147,10 +122,14 @@ def stream_state(
         write_bytes_utilization_pct=utils[0],
         write_records_utilization_pct=utils[1],
         read_bytes_utilization_pct=utils[2],
-        iterator_age_ms=at("iterator_age_ms"),
-        write_throttled_per_min=at("write_throttled"),
-        read_throttled_per_min=at("read_throttled"),
-        health=health if health is not None else Health.UNKNOWN,
-        health_reasons=tuple(reasons),
+        iterator_age_ms=h.at("iterator_age_ms"),
+        write_throttled_per_min=h.at("write_throttled"),
+        read_throttled_per_min=h.at("read_throttled"),
+        health=health,
+        health_reasons=tuple(f.cause for f in findings)
+        or (("metrics unavailable",) if health is Health.UNKNOWN else ()),
+        since=since if health in (Health.WARN, Health.CRIT) else None,
+        findings=tuple(findings),
         metrics_minute=minute,
+        consumers=tuple(consumers),
     )

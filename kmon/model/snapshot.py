@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from kmon.model.detail import StreamDetail
+from kmon.model.events import Event
+from kmon.model.findings import Finding
 from kmon.model.health import Health
 from kmon.model.lag import ConsumerLag
 from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS
+from kmon.model.timefmt import iso, iso_epoch
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ class StreamState:
     consumers: tuple[ConsumerLag, ...] = ()
     # When the description (shards, mode, retention) was last read; None until it is.
     described_at: datetime | None = None
+    # When the current health began (epoch seconds), from history; None when OK or unknown.
+    since: int | None = None
+    # What is wrong, why, since when and what to do; worst first. Empty when OK.
+    findings: tuple[Finding, ...] = ()
+    # The last known judgement, kept while a source fails: ``as_of`` is when it was made.
+    stale: bool = False
+    as_of: datetime | None = None
 
     @property
     def worst_consumer(self) -> ConsumerLag | None:
@@ -83,8 +93,12 @@ class StreamState:
             "read_throttled_per_min": self.read_throttled_per_min,
             "health": self.health.value,
             "health_reasons": list(self.health_reasons),
-            "metrics_minute": _iso_epoch(self.metrics_minute),
-            "described_at": _iso(self.described_at),
+            "since": iso_epoch(self.since),
+            "stale": self.stale,
+            "as_of": iso(self.as_of),
+            "findings": [f.to_dict() for f in self.findings],
+            "metrics_minute": iso_epoch(self.metrics_minute),
+            "described_at": iso(self.described_at),
             "consumers": [c.to_dict() for c in self.consumers],
         }
 
@@ -135,6 +149,8 @@ class FleetSnapshot:
     detail: StreamDetail | None = None
     # KCL lease tables that read none of the streams shown (deleted or not watched).
     unmatched_lease_tables: tuple[str, ...] = ()
+    # Changes of health and consumer status, newest first (bounded).
+    events: tuple[Event, ...] = ()
 
     def stream(self, name: str) -> StreamState | None:
         return next((s for s in self.streams if s.name == name), None)
@@ -153,7 +169,7 @@ class FleetSnapshot:
 
     def to_dict(self) -> dict:
         return {
-            "generated_at": _iso(self.generated_at),
+            "generated_at": iso(self.generated_at),
             "region": self.region,
             "account": self.account,
             "endpoint": self.endpoint,
@@ -161,21 +177,12 @@ class FleetSnapshot:
             "errors": [{"source": e.source, "message": e.message} for e in self.errors],
             "api": self.api.to_dict(),
             "unmatched_lease_tables": list(self.unmatched_lease_tables),
+            "events": [e.to_dict() for e in self.events],
             "sources": [
-                {"name": s.name, "updated_at": _iso(s.updated_at), "error": s.error}
+                {"name": s.name, "updated_at": iso(s.updated_at), "error": s.error}
                 for s in self.sources
             ],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
-
-
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.isoformat().replace("+00:00", "Z")
-
-
-def _iso_epoch(ts: int | None) -> str | None:
-    if ts is None:
-        return None
-    return _iso(datetime.fromtimestamp(ts, tz=timezone.utc))

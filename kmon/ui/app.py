@@ -10,7 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from kmon.model.health import Thresholds
+from kmon.model.rules import Thresholds
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.commands import StreamCommands
 from kmon.ui.messages import SnapshotReady

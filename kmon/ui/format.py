@@ -2,139 +2,35 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from rich.text import Text
 
-from kmon.model.health import Health, Thresholds
+from kmon.model.health import Health
+from kmon.model.units import (  # noqa: F401  (re-exported: screens format through this module)
+    DASH,
+    age,
+    axis_duration_ms,
+    bytes_,
+    bytes_rate,
+    compact_duration,
+    count,
+    count_rate,
+    duration,
+    duration_ms,
+    hours,
+    interval,
+    pct,
+    scaled_bytes,
+)
 
-DASH = "–"  # no datapoint: never shown as 0
-
-_BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
-
-
-def _scaled(value: float, base: float, units: tuple[str, ...]) -> tuple[float, str]:
-    i = 0
-    while abs(value) >= base and i < len(units) - 1:
-        value /= base
-        i += 1
-    return value, units[i]
-
-
-def _num(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 100:
-        return f"{v:.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    return f"{v:.2f}" if abs(v) < 1 else f"{v:.1f}"
+LEVEL_STYLE = {Health.WARN: "yellow", Health.CRIT: "bold red"}
 
 
-def bytes_(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return DASH
-    v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
-    return f"{_num(v)} {unit}"
-
-
-def scaled_bytes(value: float | None) -> tuple[str, str]:
-    """A number and its unit apart, for big digits with the unit in a title."""
-    if value is None:
-        return "-", "B"
-    v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
-    return _num(v), unit
-
-
-def bytes_rate(value: float | None) -> str:
-    text = bytes_(value)
-    return text if text == DASH else f"{text}/s"
-
-
-def count(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return DASH
-    v, unit = _scaled(float(value), 1000.0, ("", "k", "M", "G"))
-    if not unit and float(value).is_integer():
-        return f"{int(value)}"
-    return f"{_num(v)}{unit}"
-
-
-def count_rate(value: float | None) -> str:
-    text = count(value)
-    return text if text == DASH else f"{text}/s"
-
-
-def pct(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
-
-
-_LIMITS = Thresholds()
-
-
-def util_style(pct: float | None, ok: str = "") -> str:
-    """The colour of a utilization: ``ok`` below the warning line, yellow past it, bold red at
-    the limit."""
-    if pct is None or pct < _LIMITS.utilization_warn_pct:
-        return ok
-    return "yellow" if pct < _LIMITS.utilization_crit_pct else "bold red"
-
-
-def duration(seconds: float | None) -> str:
-    """3m 12s, 2h 05m, 29h 12m, 4d 3h; under a second shows ms. Minutes are kept up to two
-    days, so a countdown to data loss visibly moves."""
-    if seconds is None or not math.isfinite(seconds):
-        return DASH
-    if seconds < 0:
-        seconds = 0.0
-    if seconds == 0:
-        return "0s"
-    if seconds < 0.9995:
-        return f"{seconds * 1000:.0f}ms" if seconds >= 0.0005 else "<1ms"
-    s = int(round(seconds))
-    if s >= 2 * 86400:
-        d, rem = divmod(s, 86400)
-        return f"{d}d {rem // 3600}h"
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    if h:
-        return f"{h}h {m:02d}m"
-    if m:
-        return f"{m}m {sec:02d}s"
-    return f"{sec}s"
-
-
-def axis_duration_ms(ms: float) -> str:
-    """An axis tick: round values without their zero part (12h, 5m)."""
-    text = duration_ms(ms)
-    for zero in (" 00m", " 00s", " 0h"):
-        text = text.removesuffix(zero)
-    return text
-
-
-def interval(seconds: float) -> str:
-    """A configured interval: 60s, 90s, 5m."""
-    if seconds < 120 or seconds % 60:
-        return f"{seconds:g}s"
-    return f"{seconds / 60:g}m"
-
-
-def duration_ms(ms: float | None) -> str:
-    return DASH if ms is None else duration(ms / 1000.0)
-
-
-def hours(h: int | None) -> str:
-    if h is None:
-        return DASH
-    return f"{h // 24}d" if h % 24 == 0 and h >= 48 else f"{h}h"
-
-
-def age(seconds: float) -> str:
-    """'updated 12s ago' style ages."""
-    return duration(max(0.0, seconds)) if seconds >= 1 else "0s"
+def util_style(level: Health, ok: str = "") -> str:
+    """The colour of a judged level (``Thresholds.utilization`` says which): ``ok`` below the
+    warning line, yellow past it, bold red at the limit."""
+    return LEVEL_STYLE.get(level, ok)
 
 
 def clock(t: datetime) -> str:
@@ -153,10 +49,17 @@ HEALTH_STYLE = {
 }
 
 
-def health(h: Health) -> Text:
-    """Colour always comes with a word and a marker, for monochrome and colour-blind eyes."""
+def health(h: Health, for_sec: float | None = None, stale: bool = False) -> Text:
+    """Colour always comes with a word and a marker, for monochrome and colour-blind eyes;
+    ``for_sec``: how long the stream has been in this state (✖ CRIT 1h12m); ``stale``: the
+    last known judgement, shown dimmed."""
     label, style = HEALTH_STYLE[h]
-    return Text(label, style=style)
+    text = Text(label, style=style)
+    if for_sec is not None and h in (Health.WARN, Health.CRIT):
+        text.append(f" {compact_duration(for_sec)}")
+    if stale:
+        text.stylize("dim")
+    return text
 
 
 def plain(value: str | None) -> Text:

@@ -76,7 +76,7 @@ def test_snapshot_prints_the_json_contract(endpoint, seeder):
     }  # fmt: skip
     assert keys <= set(stream)
     assert stream["name"] == "orders" and stream["open_shards"] == 2
-    assert doc["api"]["calls"] >= 5 and doc["api"]["metrics_requested"] == 6
+    assert doc["api"]["calls"] >= 5 and doc["api"]["metrics_requested"] == 7
 
 
 def test_snapshot_names_lease_tables_that_read_no_stream_shown(endpoint, seeder):

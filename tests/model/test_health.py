@@ -1,4 +1,4 @@
-from kmon.model.health import Health, HealthInputs, Thresholds, judge
+from kmon.model.health import Health
 
 
 def inputs(**kw):

@@ -6,23 +6,11 @@ import json
 
 import pytest
 
-from kmon.model.health import Thresholds
-from kmon.model.lag import (
-    ConsumerLag,
-    LagStatus,
-    Lease,
-    LeaseWatch,
-    ShardLag,
-    balance,
-    catch_up_sec,
-    data_loss_sec,
-    judge_kcl,
-    judge_lag,
-    max_per_minute,
-    slope_ms_per_min,
-    sort_consumers,
-    worst,
-)
+from kmon.collector.leases import LeaseWatch
+from kmon.model.rules import Thresholds
+from kmon.model.kcl import Lease, balance, judge_kcl, max_per_minute
+from kmon.model.lag import ConsumerLag, LagStatus, ShardLag, judge_lag, sort_consumers, worst
+from kmon.model.trend import catch_up_sec, data_loss_sec, slope_ms_per_min
 
 NOW = 1_800_000_000 - 1_800_000_000 % 60 + 30  # 30 s into a minute
 DAY_MS = 24 * 3600 * 1000

@@ -1,0 +1,815 @@
+"""What is wrong with a stream, why, since when, and what to do: findings.
+
+A finding has a severity, a stable code (documented in the README), a subject (the stream, a
+shard, a consumer or a worker), a one-line cause, the evidence (numbers against the limit
+they are judged by), since when, advice, and the AWS CLI command to copy where one exists.
+kmon never runs the command: it only reads.
+
+Pure: judged from the stream's facts, its per-minute metric history, its consumers' verdicts
+and (where read) its shards, with the configured thresholds.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kmon.model import limits, units
+from kmon.model.detail import ShardRow
+from kmon.model.health import Health, worst
+from kmon.model.lag import ConsumerLag, LagStatus, ShardLag
+from kmon.model.rules import Thresholds
+from kmon.model.series import Series
+from kmon.model.timefmt import iso_epoch
+
+PERIOD = 60
+# A peak for sizing advice is taken over this much history.
+PEAK_WINDOW_SEC = 3600
+# Findings of one kind per consumer (stalled shards, say) shown at most this many times.
+MAX_PER_KIND = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Health  # WARN or CRIT
+    code: str
+    subject_kind: str  # stream | shard | consumer | worker
+    subject: str
+    cause: str
+    evidence: str
+    advice: str
+    command: str | None = None
+    since: int | None = None  # epoch seconds the condition began; None when nothing says
+
+    def to_dict(self) -> dict:
+        return {
+            "severity": self.severity.value,
+            "code": self.code,
+            "subject": {"kind": self.subject_kind, "name": self.subject},
+            "cause": self.cause,
+            "evidence": self.evidence,
+            "advice": self.advice,
+            "command": self.command,
+            "since": iso_epoch(self.since),
+        }
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """What the control plane says about a stream (None where not known yet)."""
+
+    name: str
+    arn: str | None
+    status: str
+    mode: str | None
+    open_shards: int | None
+    retention_hours: int | None
+    efo_consumers: int | None
+    described_at: object | None = None  # datetime; kept opaque here
+    # Shard-level metrics enabled (enhanced monitoring); None until described.
+    shard_level_metrics: tuple[str, ...] | None = None
+
+
+CONSUMER_SEVERITY = {
+    LagStatus.WARN: Health.WARN,
+    LagStatus.STALL: Health.WARN,
+    LagStatus.ERR: Health.CRIT,
+    LagStatus.STOP: Health.CRIT,
+}
+
+
+def consumer_severity(status: LagStatus) -> Health:
+    """A consumer in err or stop makes its stream CRIT, warn or stall WARN; unknown nothing."""
+    return CONSUMER_SEVERITY.get(status, Health.OK)
+
+
+def q(value: str) -> str:
+    """A name as it goes into a command to copy: quoted when it needs to be."""
+    return shlex.quote(value)
+
+
+class History:
+    """A stream's per-minute metrics, read back from its newest complete minute."""
+
+    def __init__(self, facts: StreamFacts, series: Callable[[str], Series], minute: int | None):
+        self.facts = facts
+        self.series = series
+        self.minute = minute
+
+    def at(self, key: str, ts: int | None = None) -> float | None:
+        ts = self.minute if ts is None else ts
+        return None if ts is None else self.series(key).get(ts)
+
+    def rate(self, key: str, ts: int | None = None) -> float | None:
+        v = self.at(key, ts)
+        return None if v is None else v / PERIOD
+
+    def capacity(self) -> tuple[float, float, float] | None:
+        f = self.facts
+        if f.mode != "PROVISIONED" or not f.open_shards:
+            return None
+        return (
+            limits.provisioned_write_bytes(f.open_shards),
+            limits.provisioned_write_records(f.open_shards),
+            limits.provisioned_read_bytes(f.open_shards),
+        )
+
+    def write_util(self, ts: int | None = None) -> float | None:
+        cap = self.capacity()
+        if cap is None:
+            return None
+        vals = [
+            v / c * 100
+            for v, c in (
+                (self.rate("incoming_bytes", ts), cap[0]),
+                (self.rate("incoming_records", ts), cap[1]),
+            )
+            if v is not None
+        ]
+        return max(vals) if vals else None
+
+    def read_util(self, ts: int | None = None) -> float | None:
+        cap = self.capacity()
+        v = self.rate("outgoing_bytes", ts)
+        return None if cap is None or v is None else v / cap[2] * 100
+
+    def calls_per_shard_sec(self, ts: int | None = None) -> float | None:
+        v = self.rate("get_records_calls", ts)
+        shards = self.facts.open_shards
+        return None if v is None or not shards else v / shards
+
+    def recent(self, key: str, minutes: int) -> tuple[float | None, ...]:
+        if self.minute is None:
+            return ()
+        return tuple(
+            self.at(key, self.minute - i * PERIOD) or 0.0 for i in range(minutes - 1, -1, -1)
+        )
+
+    def run_start(self, holds: Callable[[int], bool]) -> int | None:
+        """When the run of minutes for which ``holds`` is true, up to the newest, began."""
+        if self.minute is None or not holds(self.minute):
+            return None
+        start = ts = self.minute
+        floor = self.minute - 24 * 3600
+        while ts - PERIOD > floor and holds(ts - PERIOD):
+            ts -= PERIOD
+            start = ts
+        return start
+
+    def peak(self, key: str) -> float | None:
+        """The highest per-second rate of the last hour."""
+        if self.minute is None:
+            return None
+        v = self.series(key).max(self.minute - PEAK_WINDOW_SEC + PERIOD)
+        return None if v is None else v / PERIOD
+
+
+def judge_stream(
+    facts: StreamFacts,
+    series: Callable[[str], Series],
+    minute: int | None,
+    *,
+    thresholds: Thresholds = Thresholds(),
+    consumers: Sequence[ConsumerLag] = (),
+    shards: Sequence[ShardRow] | None = None,
+) -> list[Finding]:
+    """Every finding for one stream, worst first."""
+    h = History(facts, series, minute)
+    t = thresholds
+    found = _stream_status(facts)
+    found += _write_capacity(h, t)
+    found += _hot_shard(h, t, shards)
+    found += _shared_reads(h, t, consumers)
+    found += _iterator_age(h, t, consumers)
+    found += [f for c in consumers for f in _consumer(facts, c, t)]
+    return sorted(found, key=lambda f: (-f.severity.rank, _CODE_ORDER.get(f.code, 99)))
+
+
+def health_of(findings: Sequence[Finding]) -> tuple[Health, int | None]:
+    """The stream's health (the worst finding) and since when it has been that bad."""
+    level = worst((f.severity for f in findings), default=Health.OK)
+    began = [f.since for f in findings if f.severity is level and f.since is not None]
+    return level, min(began, default=None)
+
+
+# -- the stream itself -------------------------------------------------------------------------
+
+
+def _stream_status(facts: StreamFacts) -> list[Finding]:
+    if facts.status in ("ACTIVE", "UNKNOWN", ""):
+        return []
+    what = {
+        "UPDATING": "resharding or changing mode; reads and writes go on",
+        "CREATING": "being created; not readable or writable yet",
+        "DELETING": "being deleted",
+    }.get(facts.status, "not ACTIVE")
+    return [
+        Finding(
+            Health.WARN,
+            "stream-status",
+            "stream",
+            facts.name,
+            f"stream {facts.status}: {what}",
+            f"status {facts.status} (expected ACTIVE)",
+            "Usually minutes. If it stays UPDATING, look in CloudTrail for the "
+            "UpdateShardCount, SplitShard or MergeShards call that started it.",
+            f"aws kinesis describe-stream-summary --stream-name {q(facts.name)}",
+        )
+    ]
+
+
+def _write_capacity(h: History, t: Thresholds) -> list[Finding]:
+    util = h.write_util()
+    level = t.utilization(util)
+    if level not in (Health.WARN, Health.CRIT) or util is None:
+        return []
+    f = h.facts
+    shards = f.open_shards or 1
+    peak_b = h.peak("incoming_bytes") or 0.0
+    peak_r = h.peak("incoming_records") or 0.0
+    target = max(
+        t.shards_for(peak_b, limits.SHARD_WRITE_BYTES_PER_SEC),
+        t.shards_for(peak_r, limits.SHARD_WRITE_RECORDS_PER_SEC),
+        shards + 1,
+    )
+    step = min(target, shards * limits.UPDATE_SHARD_COUNT_MAX_FACTOR)
+    advice = (
+        f"{target} shards keep the last hour's peak ({units.bytes_rate(peak_b)}, "
+        f"{units.count_rate(peak_r)}) under {t.utilization_warn_pct:g}% of capacity."
+    )
+    if step < target:
+        advice += (
+            f" UpdateShardCount at most doubles per call: go to {step} first, then to {target}."
+        )
+    advice += (
+        " Or switch to on-demand mode, which adapts capacity by itself "
+        f"(aws kinesis update-stream-mode --stream-arn {q(f.arn or '<arn>')} "
+        "--stream-mode-details StreamMode=ON_DEMAND)."
+    )
+    cap = h.capacity()
+    in_b, in_r = h.rate("incoming_bytes"), h.rate("incoming_records")
+    evidence = (
+        f"write {units.pct(util)} of capacity ({units.bytes_rate(in_b)} of "
+        f"{units.bytes_rate(cap[0]) if cap else '?'}, {units.count_rate(in_r)} "
+        f"of {units.count_rate(cap[1]) if cap else '?'} on {shards} shards); "
+        f"warn at {t.utilization_warn_pct:g}%, limit {t.utilization_crit_pct:g}%"
+    )
+    throttled = h.at("write_throttled")
+    if throttled:
+        evidence += f"; {units.count(throttled)} writes throttled in the last minute"
+    return [
+        Finding(
+            level,
+            "write-capacity",
+            "stream",
+            f.name,
+            f"writes at {units.pct(util)} of the stream's capacity",
+            evidence,
+            advice,
+            f"aws kinesis update-shard-count --stream-name {q(f.name)} "
+            f"--target-shard-count {step} --scaling-type UNIFORM_SCALING",
+            h.run_start(lambda ts: t.utilization(h.write_util(ts)).rank >= level.rank),
+        )
+    ]
+
+
+def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> list[Finding]:
+    f = h.facts
+    if t.utilization(h.write_util()) in (Health.WARN, Health.CRIT):
+        return []  # the stream as a whole is full: write-capacity says so
+    rows = [s for s in shards or () if s.is_open]
+    hot = [s for s in rows if t.shard_hot(s.write_utilization_pct, s.write_throttled)]
+    throttle = t.throttling(h.recent("write_throttled", t.throttle_crit_minutes))
+    if not hot and throttle is Health.OK:
+        return []
+    level = Health.CRIT if throttle is Health.CRIT else Health.WARN
+    since = h.run_start(lambda ts: bool(h.at("write_throttled", ts))) if throttle else None
+    util = h.write_util()
+    stream_util = f"stream at {units.pct(util)} of capacity" if util is not None else "on-demand"
+    thr = h.at("write_throttled")
+    thr_text = f"{units.count(thr)} writes throttled in the last minute" if thr else ""
+    if hot:
+        shard = max(hot, key=lambda s: (s.write_utilization_pct or 0.0, s.write_throttled or 0))
+        share = _share(shard, rows)
+        split = shard.split_key
+        evidence = "; ".join(
+            p
+            for p in (
+                f"{shard.shard_id} at {units.pct(shard.write_utilization_pct)} of its 1 MiB/s / "
+                f"1,000 rec/s write limit (hot at {t.shard_hot_pct:g}%)",
+                f"{units.pct(share)} of the stream's writes on {units.pct(shard.hash_share_pct)} "
+                "of the key space"
+                if share is not None
+                else "",
+                stream_util,
+                thr_text,
+            )
+            if p
+        )
+        command = None
+        if split is not None:
+            command = (
+                f"aws kinesis split-shard --stream-name {q(f.name)} "
+                f"--shard-to-split {q(shard.shard_id)} --new-starting-hash-key {split}"
+            )
+        return [
+            Finding(
+                level,
+                "hot-shard",
+                "shard",
+                shard.shard_id,
+                f"hot shard {shard.shard_id}: one shard takes "
+                + (f"{units.pct(share)} of the writes" if share is not None else "most writes"),
+                evidence,
+                "Split the shard at the midpoint of its hash-key range (command below), or "
+                "spread the partition keys: a single key cannot use more than one shard, so a "
+                "hot key needs a suffix to spread it.",
+                command,
+                since,
+            )
+        ]
+    if f.shard_level_metrics is None:
+        return []  # not described yet: the next poll knows whether shard metrics exist
+    enhanced = bool(f.shard_level_metrics)
+    metrics = ("IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded")
+    monthly = len(metrics) * limits.CLOUDWATCH_USD_PER_METRIC_MONTH * (f.open_shards or 1)
+    return [
+        Finding(
+            level,
+            "uneven-keys",
+            "stream",
+            f.name,
+            "writes throttled while the stream has spare capacity: partition keys are uneven",
+            "; ".join(p for p in (thr_text, stream_util) if p),
+            "Some shard gets more than its 1 MiB/s or 1,000 records/s. "
+            + (
+                "Press s to see which shard is hot."
+                if enhanced
+                else "Enable shard-level metrics to see which one: "
+                f"{len(metrics)} metrics x {f.open_shards or 1} shards cost about "
+                f"${monthly:,.2f} a month (${limits.CLOUDWATCH_USD_PER_METRIC_MONTH:.2f} per "
+                "metric)."
+            ),
+            None
+            if enhanced
+            else f"aws kinesis enable-enhanced-monitoring --stream-name {q(f.name)} "
+            f"--shard-level-metrics {' '.join(metrics)}",
+            since,
+        )
+    ]
+
+
+def _share(shard: ShardRow, rows: Sequence[ShardRow]) -> float | None:
+    """The shard's share of the stream's writes, in the unit that makes it hot."""
+    by_records = (shard.incoming_records_per_sec or 0) / limits.SHARD_WRITE_RECORDS_PER_SEC >= (
+        shard.incoming_bytes_per_sec or 0
+    ) / limits.SHARD_WRITE_BYTES_PER_SEC
+    attr = "incoming_records_per_sec" if by_records else "incoming_bytes_per_sec"
+    total = sum(getattr(r, attr) or 0.0 for r in rows)
+    mine = getattr(shard, attr)
+    return None if mine is None or not total else mine / total * 100
+
+
+def _polling_readers(consumers: Sequence[ConsumerLag]) -> list[str]:
+    return [f"{c.name} ({c.kind})" for c in consumers if c.kind in ("kcl", "lambda")]
+
+
+def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -> list[Finding]:
+    f = h.facts
+    calls = h.calls_per_shard_sec()
+    calls_pct = None if calls is None else calls / limits.SHARD_GET_RECORDS_PER_SEC * 100
+    read_pct = h.read_util()
+    throttle = t.throttling(h.recent("read_throttled", t.throttle_crit_minutes))
+    busy = t.shared_read_busy(calls_pct) or t.shared_read_busy(read_pct)
+    if throttle is Health.OK and not busy:
+        return []
+    level = Health.CRIT if throttle is Health.CRIT else Health.WARN
+    if throttle is not Health.OK:
+        since = h.run_start(lambda ts: bool(h.at("read_throttled", ts)))
+    else:
+        since = h.run_start(
+            lambda ts: (
+                t.shared_read_busy(_pct(h.calls_per_shard_sec(ts), 5))
+                or t.shared_read_busy(h.read_util(ts))
+            )
+        )
+    parts = []
+    if calls is not None:
+        parts.append(
+            f"{calls:.1f} GetRecords calls/s per shard (limit {limits.SHARD_GET_RECORDS_PER_SEC}/s)"
+        )
+    if read_pct is not None:
+        parts.append(f"reads at {units.pct(read_pct)} of 2 MiB/s per shard")
+    thr = h.at("read_throttled")
+    if thr:
+        parts.append(f"{units.count(thr)} reads throttled in the last minute")
+    readers = _polling_readers(consumers)
+    known = (
+        f"Polling readers kmon sees: {', '.join(readers)}; others may read without a lease "
+        "table or mapping."
+        if readers
+        else "kmon sees no named polling reader (no KCL lease table or Lambda mapping)."
+    )
+    efo = f.efo_consumers or 0
+    return [
+        Finding(
+            level,
+            "shared-reads",
+            "stream",
+            f.name,
+            "polling readers exceed the shared read limit"
+            if throttle is not Health.OK
+            else "polling readers near the shared read limit",
+            "; ".join(parts),
+            "All polling (GetRecords) readers share 5 calls/s and 2 MiB/s per shard. "
+            "Move readers to enhanced fan-out: each registered consumer gets its own 2 MiB/s "
+            f"per shard, pushed, with no call limit ({efo} of "
+            f"{limits.MAX_EFO_CONSUMERS} registered now). {known}",
+            f"aws kinesis register-stream-consumer --stream-arn {q(f.arn or '<arn>')} "
+            "--consumer-name <reader-name>",
+            since,
+        )
+    ]
+
+
+def _pct(v: float | None, limit: float) -> float | None:
+    return None if v is None else v / limit * 100
+
+
+def _iterator_age(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -> list[Finding]:
+    f = h.facts
+    age = h.at("iterator_age_ms")
+    level = t.iterator_age(age, f.retention_hours)
+    if level not in (Health.WARN, Health.CRIT) or age is None:
+        return []
+    # A named consumer this far behind explains it better: its own finding names it.
+    if any(
+        c.kind != "shared"
+        and consumer_severity(c.status).rank >= level.rank
+        and (c.lag_ms or 0) >= age * 0.9
+        for c in consumers
+    ):
+        return []
+    risk = t.retention_risk_ms(f.retention_hours)
+    shared = next((c for c in consumers if c.kind == "shared"), None)
+    trend = _trend_text(shared) if shared else ""
+    evidence = (
+        f"iterator age {units.duration_ms(age)} "
+        f"(warn at {units.duration_ms(t.iterator_age_warn_ms)}"
+        + (f", {t.retention_risk_label} {units.duration_ms(risk)}" if risk else "")
+        + ")"
+        + (f"; {trend}" if trend else "")
+    )
+    crit = level is Health.CRIT
+    return [
+        Finding(
+            level,
+            "retention-risk" if crit else "iterator-age",
+            "stream",
+            f.name,
+            "the slowest polling reader is past "
+            + (
+                t.retention_risk_label
+                if crit
+                else f"{units.duration_ms(t.iterator_age_warn_ms)} behind"
+            ),
+            evidence,
+            (
+                "Records older than the retention period expire unread. Extend retention now "
+                "to buy time, then speed up the reader (more workers, a faster downstream)."
+                if crit
+                else "A polling reader is behind: open the stream (Enter) to see which. Scale "
+                "it out (one worker per shard at most) or fix its slow downstream."
+            ),
+            _retention_command(f) if crit else None,
+            h.run_start(
+                lambda ts: (
+                    t.iterator_age(h.at("iterator_age_ms", ts), f.retention_hours).rank
+                    >= level.rank
+                )
+            ),
+        )
+    ]
+
+
+def _retention_command(f: StreamFacts) -> str | None:
+    if not f.retention_hours or f.retention_hours >= limits.MAX_RETENTION_HOURS:
+        return None
+    target = min(limits.MAX_RETENTION_HOURS, max(48, f.retention_hours * 2))
+    return (
+        f"aws kinesis increase-stream-retention-period --stream-name {q(f.name)} "
+        f"--retention-period-hours {target}"
+    )
+
+
+def _trend_text(c: ConsumerLag) -> str:
+    parts = []
+    if c.trend_ms_per_min and abs(c.trend_ms_per_min) >= 1000:
+        word = "growing" if c.trend_ms_per_min > 0 else "falling"
+        parts.append(f"{word} {units.duration_ms(abs(c.trend_ms_per_min))}/min")
+    if c.data_loss_sec is not None:
+        parts.append(f"data loss in {units.duration(c.data_loss_sec)} at this rate")
+    elif c.catch_up_sec is not None:
+        parts.append(f"caught up in {units.duration(c.catch_up_sec)} at this rate")
+    return ", ".join(parts)
+
+
+# -- consumers ---------------------------------------------------------------------------------
+
+
+def _consumer(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
+    """The consumer's own findings; the stream-level iterator age covers shared readers."""
+    level = consumer_severity(c.status)
+    if c.kind == "shared" or level is Health.OK:
+        return []
+    found: list[Finding] = []
+    if c.kind == "kcl":
+        found += _kcl(f, c, t)
+    elif c.kind == "lambda":
+        found += _lambda(f, c)
+    elif c.kind == "efo" and c.details.get("status") not in (None, "ACTIVE"):
+        found.append(
+            Finding(
+                Health.CRIT,
+                "consumer-stopped",
+                "consumer",
+                c.name,
+                f"EFO consumer {c.name} is {c.details.get('status')}",
+                f"consumer status {c.details.get('status')} (expected ACTIVE)",
+                "A consumer that is not ACTIVE receives nothing. If it is being deleted on "
+                "purpose, nothing to do; otherwise register it again.",
+                None,
+                c.since,
+            )
+        )
+    # The lag itself, with its ETA, unless what was found already explains the status and
+    # the lag is not high.
+    covered = any(x.severity.rank >= level.rank for x in found)
+    if not covered or t.lag_high(c.lag_ms):
+        lag = _lag_finding(f, c, t)
+        if lag is not None:
+            found.append(lag)
+    return found
+
+
+def _lag_finding(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> Finding | None:
+    stopped = c.status is LagStatus.STOP
+    if stopped and c.lag_ms is None:
+        return Finding(
+            Health.CRIT,
+            "consumer-stopped",
+            "consumer",
+            c.name,
+            f"consumer {c.name} has stopped: no lag reported while records arrive",
+            "; ".join(c.reasons) or "no lag datapoints while the stream has traffic",
+            _advice_stopped(c),
+            None,
+            c.since,
+        )
+    if c.status not in (LagStatus.WARN, LagStatus.ERR, LagStatus.STALL) and not (
+        c.lag_ms is not None and t.lag_high(c.lag_ms)
+    ):
+        return None
+    sev = Health.CRIT if c.status is LagStatus.ERR else Health.WARN
+    trend = _trend_text(c)
+    evidence = (
+        f"lag {units.duration_ms(c.lag_ms)} (warn at {units.duration_ms(t.iterator_age_warn_ms)})"
+    )
+    if trend:
+        evidence += f"; {trend}"
+    if f.retention_hours:
+        evidence += f"; retention {units.hours(f.retention_hours)}"
+    if c.status is LagStatus.STALL:
+        cause = f"consumer {c.name} is not making progress: lag rises with the clock"
+    elif c.status is LagStatus.ERR:
+        cause = f"consumer {c.name} past {t.retention_risk_label}: records about to expire"
+    else:
+        cause = f"consumer {c.name} ({c.kind}) is {units.duration_ms(c.lag_ms)} behind"
+        if c.data_loss_sec is not None:
+            cause += f", data loss in {units.duration(c.data_loss_sec)}"
+    advice, command = _lag_advice(f, c)
+    if c.status is LagStatus.ERR or (c.data_loss_sec is not None and c.data_loss_sec < 6 * 3600):
+        advice += " Extend retention to buy time while it catches up."
+        command = _retention_command(f) or command
+    return Finding(
+        sev, "consumer-lag", "consumer", c.name, cause, evidence, advice, command, c.since
+    )
+
+
+def _lag_advice(f: StreamFacts, c: ConsumerLag) -> tuple[str, str | None]:
+    if c.kind == "kcl":
+        workers = len(c.workers)
+        shards = sum(1 for s in c.shards if s.checkpoint != "SHARD_END") or f.open_shards or 0
+        if workers and shards and workers < shards:
+            return (
+                f"Add workers to {c.name}: {workers} workers hold {shards} leases; a KCL "
+                "application uses at most one worker per shard. If the workers are busy with "
+                "a slow downstream, fix that first.",
+                None,
+            )
+        return (
+            f"{c.name} has a worker per shard already: its record processing is too slow "
+            "(a slow downstream, retries). Split shards to spread the work wider.",
+            None,
+        )
+    if c.kind == "lambda":
+        uuid = c.details.get("uuid")
+        try:
+            factor = int(c.details.get("parallelization_factor") or 1)
+        except ValueError:
+            factor = 1
+        if factor < limits.LAMBDA_MAX_PARALLELIZATION_FACTOR and uuid:
+            new = min(limits.LAMBDA_MAX_PARALLELIZATION_FACTOR, factor * 2)
+            return (
+                f"Raise the mapping's ParallelizationFactor ({factor} now, up to "
+                f"{limits.LAMBDA_MAX_PARALLELIZATION_FACTOR}) so more batches per shard run at "
+                "once, or make the function faster.",
+                f"aws lambda update-event-source-mapping --uuid {q(uuid)} "
+                f"--parallelization-factor {new}",
+            )
+        return ("Make the function faster or split shards to spread batches wider.", None)
+    if c.kind == "efo":
+        return (
+            f"{c.name} has its own 2 MiB/s per shard: Kinesis is not the limit. Scale the "
+            "consumer application's processing.",
+            None,
+        )
+    return ("Find the slow reader and scale it out.", None)
+
+
+def _advice_stopped(c: ConsumerLag) -> str:
+    if c.kind == "kcl":
+        return (
+            f"Check that {c.name}'s workers are running; the lease table shows who holds "
+            "which shard (Enter on the consumer)."
+        )
+    if c.kind == "lambda":
+        return "Check the function's errors and its event source mapping in the Lambda console."
+    return "Check that the consumer application is running and subscribed."
+
+
+def _kcl(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
+    found: list[Finding] = []
+    open_leases = [s for s in c.shards if s.checkpoint != "SHARD_END"]
+    dead: dict[str, list[ShardLag]] = {}
+    for s in open_leases:
+        if s.dead_owner and s.owner:
+            dead.setdefault(s.owner, []).append(s)
+    for owner, leases in list(dead.items())[:MAX_PER_KIND]:
+        ids = ", ".join(s.shard_id for s in leases)
+        since = min((s.since for s in leases if s.since is not None), default=None)
+        found.append(
+            Finding(
+                Health.CRIT,
+                "kcl-dead-worker",
+                "worker",
+                owner,
+                f"worker {owner} of {c.name} stopped renewing its leases",
+                f"lease counter of {ids} unchanged longer than the lease duration "
+                f"({t.lease_duration_sec:g} s)",
+                f"Look at worker {owner}: is its process alive, can it reach DynamoDB? Other "
+                "workers take its leases after the failover time; if none do, start a worker.",
+                None,
+                since,
+            )
+        )
+    unowned = [s for s in open_leases if not s.owner]
+    if unowned:
+        found.append(
+            Finding(
+                Health.CRIT,
+                "kcl-unowned-lease",
+                "consumer",
+                c.name,
+                f"{len(unowned)} lease(s) of {c.name} have no owner: nobody reads those shards",
+                "no leaseOwner on " + ", ".join(s.shard_id for s in unowned[:MAX_PER_KIND]),
+                f"Start workers for {c.name}, or check that they use the lease table "
+                f"{c.table or c.name}.",
+                None,
+                min((s.since for s in unowned if s.since is not None), default=c.since),
+            )
+        )
+    shard_state = {s.shard_id: s for s in c.shards}
+    for s in [s for s in open_leases if s.stalled][:MAX_PER_KIND]:
+        found.append(
+            Finding(
+                Health.WARN,
+                "kcl-stalled-shard",
+                "shard",
+                s.shard_id,
+                f"consumer {c.name} stalled on {s.shard_id}",
+                f"checkpoint unchanged while records arrive; lag {units.duration_ms(s.lag_ms)}",
+                f"Look at worker {s.owner or '(none)'}: the record processor for {s.shard_id} "
+                "is stuck (a poison record, a blocked downstream call); a thread dump of the "
+                "worker shows where.",
+                None,
+                s.since,
+            )
+        )
+    for s in open_leases:
+        parents = [shard_state[p] for p in s.waiting_for if p in shard_state]
+        blocked = [
+            p for p in parents if p.status in (LagStatus.STALL, LagStatus.STOP, LagStatus.ERR)
+        ]
+        if blocked:
+            p = blocked[0]
+            found.append(
+                Finding(
+                    Health.WARN,
+                    "kcl-parent-unfinished",
+                    "shard",
+                    p.shard_id,
+                    f"{c.name}: child {s.shard_id} waits for parent {p.shard_id} to finish",
+                    f"parent lease {p.shard_id} not at SHARD_END (status {p.status.value}, "
+                    f"owner {p.owner or 'none'}); the KCL reads a child only after its parents",
+                    f"The worker holding {p.shard_id} must read it to its end: look at "
+                    f"{p.owner or 'why no worker holds it'}.",
+                    None,
+                    p.since,
+                )
+            )
+            break
+    if c.thrashing:
+        found.append(
+            Finding(
+                Health.WARN,
+                "kcl-thrashing",
+                "consumer",
+                c.name,
+                f"{c.name}'s workers keep taking leases from each other",
+                "ownerSwitchesSinceCheckpoint at or above "
+                f"{t.thrash_switches} on " + ", ".join(c.thrashing[:MAX_PER_KIND]),
+                "Workers steal leases when some look dead: check for long GC pauses, a "
+                "failover time shorter than a processing batch, or workers joining and leaving.",
+                None,
+                c.since,
+            )
+        )
+    return found
+
+
+def _lambda(f: StreamFacts, c: ConsumerLag) -> list[Finding]:
+    found: list[Finding] = []
+    state = c.details.get("state")
+    uuid = c.details.get("uuid")
+    if state in ("Disabled", "Disabling"):
+        found.append(
+            Finding(
+                Health.CRIT,
+                "lambda-mapping-disabled",
+                "consumer",
+                c.name,
+                f"the event source mapping of {c.name} is {state}: nothing reads for it",
+                f"mapping state {state}",
+                "Enable the mapping once the function is fixed; it resumes from its last "
+                "checkpoint, as long as that is still within retention.",
+                f"aws lambda update-event-source-mapping --uuid {q(uuid)} --enabled"
+                if uuid
+                else None,
+                c.since,
+            )
+        )
+    result = c.details.get("last_result")
+    if result and result != "OK" and not found:
+        found.append(
+            Finding(
+                Health.WARN,
+                "lambda-batch-failed",
+                "consumer",
+                c.name,
+                f"{c.name}'s last batch was not processed",
+                f"last processing result: {result}",
+                "Look at the function's errors (its logs and the Errors metric); a batch that "
+                "keeps failing blocks its shard until it expires or is bisected away.",
+                None,
+                c.since,
+            )
+        )
+    return found
+
+
+_CODE_ORDER = {
+    code: i
+    for i, code in enumerate(
+        (
+            "kcl-dead-worker",
+            "kcl-unowned-lease",
+            "consumer-stopped",
+            "lambda-mapping-disabled",
+            "retention-risk",
+            "consumer-lag",
+            "kcl-stalled-shard",
+            "kcl-parent-unfinished",
+            "hot-shard",
+            "uneven-keys",
+            "write-capacity",
+            "shared-reads",
+            "iterator-age",
+            "lambda-batch-failed",
+            "kcl-thrashing",
+            "stream-status",
+        )
+    )
+}
+CODES = tuple(_CODE_ORDER)
