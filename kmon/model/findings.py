@@ -41,11 +41,13 @@ class Finding:
     advice: str
     command: str | None = None
     since: int | None = None  # epoch seconds the condition began; None when nothing says
+    summary: str = ""  # a few words for a table cell or a wall tile: "hot shard 0 (50%)"
 
     def to_dict(self) -> dict:
         return {
             "severity": self.severity.value,
             "code": self.code,
+            "summary": self.summary,
             "subject": {"kind": self.subject_kind, "name": self.subject},
             "cause": self.cause,
             "evidence": self.evidence,
@@ -82,6 +84,12 @@ CONSUMER_SEVERITY = {
 def consumer_severity(status: LagStatus) -> Health:
     """A consumer in err or stop makes its stream CRIT, warn or stall WARN; unknown nothing."""
     return CONSUMER_SEVERITY.get(status, Health.OK)
+
+
+def short_shard(shard_id: str) -> str:
+    """shardId-000000000002 -> 2, for tight cells; other ids as they are."""
+    digits = shard_id.removeprefix("shardId-")
+    return str(int(digits)) if digits.isdigit() else shard_id
 
 
 def q(value: str) -> str:
@@ -215,6 +223,7 @@ def _stream_status(facts: StreamFacts) -> list[Finding]:
             "Usually minutes. If it stays UPDATING, look in CloudTrail for the "
             "UpdateShardCount, SplitShard or MergeShards call that started it.",
             f"aws kinesis describe-stream-summary --stream-name {q(facts.name)}",
+            summary=f"stream {facts.status}",
         )
     ]
 
@@ -270,6 +279,7 @@ def _write_capacity(h: History, t: Thresholds) -> list[Finding]:
             f"aws kinesis update-shard-count --stream-name {q(f.name)} "
             f"--target-shard-count {step} --scaling-type UNIFORM_SCALING",
             h.run_start(lambda ts: t.utilization(h.write_util(ts)).rank >= level.rank),
+            summary=f"writes at {units.pct(util)}",
         )
     ]
 
@@ -286,7 +296,10 @@ def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> 
     level = Health.CRIT if throttle is Health.CRIT else Health.WARN
     since = h.run_start(lambda ts: bool(h.at("write_throttled", ts))) if throttle else None
     util = h.write_util()
-    stream_util = f"stream at {units.pct(util)} of capacity" if util is not None else "on-demand"
+    if util is not None:
+        stream_util = f"stream at {units.pct(util)} of capacity"
+    else:
+        stream_util = "on-demand" if f.mode == "ON_DEMAND" else ""
     thr = h.at("write_throttled")
     thr_text = f"{units.count(thr)} writes throttled in the last minute" if thr else ""
     if hot:
@@ -327,10 +340,13 @@ def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> 
                 "hot key needs a suffix to spread it.",
                 command,
                 since,
+                summary=f"hot shard {short_shard(shard.shard_id)}"
+                + (f" ({units.pct(share)})" if share is not None else ""),
             )
         ]
-    if f.shard_level_metrics is None:
-        return []  # not described yet: the next poll knows whether shard metrics exist
+    # Not described yet (or DescribeStreamSummary denied): whether shard metrics exist, and
+    # so which advice fits, is not known, but the throttling counts for the stream's health.
+    described = f.shard_level_metrics is not None
     enhanced = bool(f.shard_level_metrics)
     metrics = ("IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded")
     monthly = len(metrics) * limits.CLOUDWATCH_USD_PER_METRIC_MONTH * (f.open_shards or 1)
@@ -346,16 +362,19 @@ def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> 
             + (
                 "Press s to see which shard is hot."
                 if enhanced
+                else "Shard-level metrics (enhanced monitoring) show which one."
+                if not described
                 else "Enable shard-level metrics to see which one: "
                 f"{len(metrics)} metrics x {f.open_shards or 1} shards cost about "
                 f"${monthly:,.2f} a month (${limits.CLOUDWATCH_USD_PER_METRIC_MONTH:.2f} per "
                 "metric)."
             ),
             None
-            if enhanced
+            if enhanced or not described
             else f"aws kinesis enable-enhanced-monitoring --stream-name {q(f.name)} "
             f"--shard-level-metrics {' '.join(metrics)}",
             since,
+            summary="uneven partition keys",
         )
     ]
 
@@ -429,6 +448,7 @@ def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
             f"aws kinesis register-stream-consumer --stream-arn {q(f.arn or '<arn>')} "
             "--consumer-name <reader-name>",
             since,
+            summary="reads over shared limit" if throttle is not Health.OK else "shared reads busy",
         )
     ]
 
@@ -489,6 +509,9 @@ def _iterator_age(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
                     >= level.rank
                 )
             ),
+            summary=("records near expiry " if crit else "readers ")
+            + units.duration_ms(age)
+            + ("" if crit else " behind"),
         )
     ]
 
@@ -541,6 +564,7 @@ def _consumer(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
                 "purpose, nothing to do; otherwise register it again.",
                 None,
                 c.since,
+                summary=f"{c.name} {c.details.get('status')}",
             )
         )
     # The lag itself, with its ETA, unless what was found already explains the status and
@@ -566,6 +590,7 @@ def _lag_finding(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> Finding | Non
             _advice_stopped(c),
             None,
             c.since,
+            summary=f"{c.name} stopped",
         )
     if c.status not in (LagStatus.WARN, LagStatus.ERR, LagStatus.STALL) and not (
         c.lag_ms is not None and t.lag_high(c.lag_ms)
@@ -593,7 +618,18 @@ def _lag_finding(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> Finding | Non
         advice += " Extend retention to buy time while it catches up."
         command = _retention_command(f) or command
     return Finding(
-        sev, "consumer-lag", "consumer", c.name, cause, evidence, advice, command, c.since
+        sev,
+        "consumer-lag",
+        "consumer",
+        c.name,
+        cause,
+        evidence,
+        advice,
+        command,
+        c.since,
+        summary=f"{c.name} {units.compact_duration(c.lag_ms / 1000)} behind"
+        if c.lag_ms is not None
+        else f"{c.name} behind",
     )
 
 
@@ -672,6 +708,7 @@ def _kcl(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
                 "workers take its leases after the failover time; if none do, start a worker.",
                 None,
                 since,
+                summary=f"dead worker {owner}",
             )
         )
     unowned = [s for s in open_leases if not s.owner]
@@ -688,6 +725,7 @@ def _kcl(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
                 f"{c.table or c.name}.",
                 None,
                 min((s.since for s in unowned if s.since is not None), default=c.since),
+                summary=f"{c.name}: {len(unowned)} unowned",
             )
         )
     shard_state = {s.shard_id: s for s in c.shards}
@@ -705,6 +743,7 @@ def _kcl(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
                 "worker shows where.",
                 None,
                 s.since,
+                summary=f"{c.name} stalled on {short_shard(s.shard_id)}",
             )
         )
     for s in open_leases:
@@ -727,6 +766,7 @@ def _kcl(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
                     f"{p.owner or 'why no worker holds it'}.",
                     None,
                     p.since,
+                    summary=f"parent {short_shard(p.shard_id)} unfinished",
                 )
             )
             break
@@ -744,6 +784,7 @@ def _kcl(f: StreamFacts, c: ConsumerLag, t: Thresholds) -> list[Finding]:
                 "failover time shorter than a processing batch, or workers joining and leaving.",
                 None,
                 c.since,
+                summary=f"{c.name} leases thrashing",
             )
         )
     return found
@@ -768,6 +809,7 @@ def _lambda(f: StreamFacts, c: ConsumerLag) -> list[Finding]:
                 if uuid
                 else None,
                 c.since,
+                summary=f"{c.name} mapping {state}",
             )
         )
     result = c.details.get("last_result")
@@ -784,6 +826,7 @@ def _lambda(f: StreamFacts, c: ConsumerLag) -> list[Finding]:
                 "keeps failing blocks its shard until it expires or is bisected away.",
                 None,
                 c.since,
+                summary=f"{c.name} batch failed",
             )
         )
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from rich.text import Text
 
@@ -35,6 +35,11 @@ def util_style(level: Health, ok: str = "") -> str:
 
 def clock(t: datetime) -> str:
     return t.strftime("%H:%M:%S UTC")
+
+
+def clock_hm(epoch: float) -> str:
+    """An epoch time as HH:MM UTC: when a state began."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%H:%M")
 
 
 def usd(value: float) -> str:

@@ -146,14 +146,18 @@ def test_cloudwatch_access_denied_keeps_the_stream_list(endpoint, fleet):
 
 
 def test_no_metric_access_at_all_means_unknown_health(endpoint, fleet):
+    from kmon.collector.memory import Memory
+
     c = make(endpoint)
     c.poll()  # builds clients
     c.metrics.forget(lambda key: False)
     c.metrics._settled_until.clear()
+    c.memory = Memory()  # as if nothing had ever been judged
     with Stubber(c._clients.cloudwatch) as stub:
         stub.add_client_error("get_metric_data", service_error_code="AccessDeniedException")
         snap = c.poll()
     assert {s["health"] for s in by_name(snap).values()} == {"unknown"}
+    assert not any(s["stale"] for s in by_name(snap).values())
 
 
 def test_unreachable_endpoint_is_one_line_and_last_good_data_stays(seeder, endpoint):
@@ -204,7 +208,12 @@ def test_an_endpoint_that_stops_answering_ends_the_poll_at_the_first_call(seeder
     assert {api: n for api, n in sent.items() if n} == {"ListStreams": 2}
     assert [s.name for s in snap.streams] == ["solo"]  # the last good list stays
     assert snap.streams[0].health.value == "warn"  # a minute in: the last judgement stands
-    assert later.streams[0].health.value == "unknown"  # six minutes in: nobody knows
+    assert not snap.streams[0].stale
+    # Six minutes in the numbers are too old to judge: the last judgement stays, marked stale
+    # with the time it was made.
+    assert later.streams[0].health.value == "warn" and later.streams[0].stale
+    assert later.streams[0].as_of == NOW + timedelta(minutes=1)
+    assert later.to_dict()["streams"][0]["stale"] is True
     assert later.streams[0].incoming_bytes_per_sec == pytest.approx(0.9 * MIB)  # numbers stay
 
 

@@ -143,7 +143,14 @@ def test_every_kind_of_consumer_with_its_lag(world, fleet):
         "trend_ms_per_min": -2000.0,
         "catch_up_sec": 60.0,
         "data_loss_sec": None,
+        "since": None,
+        "details": {
+            "arn": efo["details"]["arn"],
+            "status": "ACTIVE",
+            "registered_at": efo["details"]["registered_at"],
+        },
     }
+    assert efo["details"]["arn"].endswith("/consumer/efo-reader")
     assert app["status"] == "warn" and app["lag_ms"] == 45_000
     assert app["table"] == "orders-app"
     assert app["workers"] == {"[bold]w2[/]": 1, "worker-1": 1}

@@ -24,16 +24,16 @@ def test_200_streams_cost_three_calls_per_poll(endpoint, seeder):
     now = int(NOW.timestamp())
 
     assert store.fetch(clients.cloudwatch, stream_queries(names), now, lambda api: None) == 3
-    assert acc.by_api["GetMetricData"] == 3 and acc.metrics == 1200
-    assert [n for n, _ in seen] == [500, 500, 200]
+    assert acc.by_api["GetMetricData"] == 3 and acc.metrics == 1400
+    assert [n for n, _ in seen] == [500, 500, 400]
     assert all(start == NOW.replace(second=0) - timedelta(hours=3) for _, start in seen)
     assert store.stream_series("stream-007", "incoming_bytes").latest()[1] == 600
 
     seen.clear()
     assert store.fetch(clients.cloudwatch, stream_queries(names), now + 60, lambda api: None) == 3
     assert all(start == NOW.replace(second=0) - timedelta(minutes=3) for _, start in seen)
-    # At the default 60 s refresh: 1,200 metrics a poll, 60 polls an hour.
-    assert acc.rates(interval=60)[1] == 2 * 1200 * 3600 / 60
+    # At the default 60 s refresh: 1,400 metrics a poll (7 per stream), 60 polls an hour.
+    assert acc.rates(interval=60)[1] == 2 * 1400 * 3600 / 60
 
 
 def test_the_overview_fetches_exactly_what_it_judges_from():

@@ -31,7 +31,7 @@ class OverviewScreen(KmonScreen):
         yield Input(
             placeholder="filter streams by name (Enter: back to table, Esc: clear)", id="filter"
         )
-        yield StreamsTable(id="streams")
+        yield StreamsTable(self.app.thresholds, id="streams")
         yield Static(id="no-match")
         yield UsageBar(id="usage")
         yield Footer()
@@ -51,7 +51,7 @@ class OverviewScreen(KmonScreen):
 
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
-        self.table.show(snapshot.streams)
+        self.table.show(snapshot.streams, snapshot.generated_at.timestamp())
         self._update_no_match()
         self.query_one(UsageBar).show(snapshot.api)
 

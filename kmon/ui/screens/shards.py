@@ -6,7 +6,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from kmon.model import limits
 from kmon.model.detail import ShardRow
+from kmon.model.rules import Thresholds
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
@@ -31,7 +33,7 @@ ENHANCED_OFF = (
     "Enhanced (shard-level) monitoring is off for this stream, so per-shard load is not "
     "published. Enable it with: aws kinesis enable-enhanced-monitoring --stream-name {name} "
     "--shard-level-metrics ALL. Each shard-level metric is billed as a CloudWatch metric "
-    "(about $0.30 per metric per month): 7 metrics x {shards} open shards is about "
+    "(about ${per_metric:.2f} per metric per month): 7 metrics x {shards} open shards is about "
     "${cost:.2f} a month."
 )
 
@@ -51,7 +53,8 @@ class ShardsScreen(TableScreen):
             return
         shards = detail.shards
         open_count = sum(1 for s in shards if s.is_open)
-        hot = [s for s in shards if s.hot]
+        rules = self.app.thresholds
+        hot = [s for s in shards if s.is_open and _hot(s, rules)]
         title = Text()
         title.append(f"{self.stream_name}", style="bold")
         title.append(f"  shards: {open_count} open, {len(shards) - open_count} closed")
@@ -61,15 +64,15 @@ class ShardsScreen(TableScreen):
         ordered = sorted(shards, key=lambda s: (not s.is_open, s.shard_id))
         sync_rows(
             self.table,
-            {s.shard_id: _row(s, detail.enhanced_monitoring) for s in ordered},
+            {s.shard_id: _row(s, detail.enhanced_monitoring, rules) for s in ordered},
             [key for key, _, _ in COLUMNS],
         )
         note = self.query_one("#shards-note", Static)
         if detail.enhanced_monitoring:
             note.update(
                 Text(
-                    "HOT: a shard at 80% of its write limit (1 MiB/s or 1,000 records/s) or "
-                    "throttled; hot partition keys concentrate there.",
+                    f"HOT: a shard at {rules.shard_hot_pct:g}% of its write limit (1 MiB/s or "
+                    "1,000 records/s) or throttled; hot partition keys concentrate there.",
                     style="dim",
                 )
             )
@@ -77,19 +80,26 @@ class ShardsScreen(TableScreen):
             note.update(
                 Text(
                     ENHANCED_OFF.format(
-                        name=self.stream_name, shards=open_count, cost=7 * open_count * 0.30
+                        name=self.stream_name,
+                        shards=open_count,
+                        per_metric=limits.CLOUDWATCH_USD_PER_METRIC_MONTH,
+                        cost=7 * open_count * limits.CLOUDWATCH_USD_PER_METRIC_MONTH,
                     ),
                     style="yellow",
                 )
             )
 
 
-def _row(s: ShardRow, enhanced: bool) -> tuple[Text, ...]:
+def _hot(s: ShardRow, rules: Thresholds) -> bool:
+    return rules.shard_hot(s.write_utilization_pct, s.write_throttled)
+
+
+def _row(s: ShardRow, enhanced: bool, rules: Thresholds) -> tuple[Text, ...]:
     def num(text: str, style: str = "") -> Text:
         return Text(text, style=style, justify="right")
 
     util = s.write_utilization_pct
-    util_style = fmt.util_style(util)
+    util_style = fmt.util_style(rules.utilization(util))
     off = not enhanced or not s.is_open
     return (
         fmt.plain(s.shard_id),
@@ -109,5 +119,5 @@ def _row(s: ShardRow, enhanced: bool) -> tuple[Text, ...]:
         num(
             fmt.DASH if off else fmt.count(s.read_throttled), "bold red" if s.read_throttled else ""
         ),
-        Text("▲ HOT", style="bold red") if s.hot and s.is_open else Text(""),
+        Text("▲ HOT", style="bold red") if s.is_open and _hot(s, rules) else Text(""),
     )

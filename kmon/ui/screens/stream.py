@@ -16,6 +16,7 @@ from kmon.model.snapshot import FleetSnapshot, StreamState
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
 from kmon.ui.widgets.charts import Limit, Line, TimeChart
+from kmon.ui.widgets.findings import findings_text
 from kmon.ui.widgets.gauges import gauge, sparkline
 from kmon.ui.widgets.tables import add_columns, sync_rows
 
@@ -66,6 +67,8 @@ class StreamScreen(KmonScreen):
             for i, w in enumerate(WINDOWS_SEC)
         ],
         Binding("s", "shards", "Shards", id="shards"),
+        Binding("f", "findings", "Findings", id="findings"),
+        Binding("c", "copy_command", "Copy command", id="copy"),
         Binding("tab", "app.focus_next", "Next panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
     ]
@@ -76,10 +79,12 @@ class StreamScreen(KmonScreen):
         self.window_sec = window_sec
         self.detail: StreamDetail | None = None
         self.state: StreamState | None = None
+        self.now = 0
 
     def compose(self) -> ComposeResult:
         yield self.make_header()
         yield Static(id="summary")
+        yield Static(id="findings")
         with Grid(id="panels"):
             with Panel("Throughput", id="throughput"):
                 yield TimeChart(fmt.bytes_rate, "bytes", id="bytes-chart")
@@ -110,7 +115,9 @@ class StreamScreen(KmonScreen):
         if snapshot.detail is not None and snapshot.detail.name == self.stream_name:
             self.detail = snapshot.detail
         now = int(snapshot.generated_at.timestamp())
+        self.now = now
         self._summary(state is None)
+        self._findings()
         if self.detail is None or self.state is None:
             return
         if self.detail.window_sec != self.window_sec:
@@ -134,7 +141,10 @@ class StreamScreen(KmonScreen):
             t.append("loading…", style="italic")
             self.query_one("#summary", Static).update(t)
             return
-        t.append_text(fmt.health(s.health))
+        for_sec = None if s.since is None else self.now - s.since
+        t.append_text(fmt.health(s.health, for_sec, stale=s.stale))
+        if s.stale and s.as_of is not None:
+            t.append(f" as of {s.as_of:%H:%M}", style="dim italic")
         parts = [
             ("status", s.status),
             ("mode", (s.mode or fmt.DASH).lower().replace("_", "-")),
@@ -158,9 +168,20 @@ class StreamScreen(KmonScreen):
             t.append("  ")
             t.append(f"{label} ", style="dim")
             t.append(str(value))
-        if s.health_reasons:
-            t.append("  — " + ", ".join(s.health_reasons), style="yellow")
         self.query_one("#summary", Static).update(t)
+
+    def _findings(self) -> None:
+        """What is wrong, the evidence, what to do: above the charts, where eyes land."""
+        box = self.query_one("#findings", Static)
+        s = self.state
+        box.display = bool(s and s.findings)
+        if s and s.findings:
+            text = findings_text(s.findings[:2], self.now, full=False)
+            more = len(s.findings) - 2
+            hint = Text("  f: all findings with advice · c: copy the command", style="dim")
+            if more > 0:
+                hint = Text(f"  +{more} more · ", style="dim") + hint
+            box.update(text + Text("\n") + hint)
 
     def _capacity(self) -> tuple[float | None, float | None, float | None]:
         s = self.state
@@ -201,13 +222,13 @@ class StreamScreen(KmonScreen):
         t = Text()
         t.append("in ", style="dim")
         t.append(f"{fmt.bytes_rate(s.incoming_bytes_per_sec)} ")
-        t.append(_of(s.write_bytes_utilization_pct, wb, fmt.bytes_rate))
+        t.append(_of(s.write_bytes_utilization_pct, wb, fmt.bytes_rate, self.app.thresholds))
         t.append(" · ", style="dim")
         t.append(f"{fmt.count_rate(s.incoming_records_per_sec)} ")
-        t.append(_of(s.write_records_utilization_pct, wr, fmt.count_rate))
+        t.append(_of(s.write_records_utilization_pct, wr, fmt.count_rate, self.app.thresholds))
         t.append("\nout ", style="dim")
         t.append(f"{fmt.bytes_rate(s.outgoing_bytes_per_sec)} ")
-        t.append(_of(s.read_bytes_utilization_pct, rb, fmt.bytes_rate))
+        t.append(_of(s.read_bytes_utilization_pct, rb, fmt.bytes_rate, self.app.thresholds))
         if s.mode == "ON_DEMAND":
             t.append(
                 "\non-demand: capacity adapts (starts at "
@@ -219,14 +240,15 @@ class StreamScreen(KmonScreen):
 
     def _iterator(self, now: int) -> None:
         d, s = self.detail, self.state
-        warn = self.app.thresholds.iterator_age_warn_ms
+        rules = self.app.thresholds
+        warn = rules.iterator_age_warn_ms
         points = d.values("iterator_age_ms")
-        risk = None
-        if s.retention_hours:
-            risk = s.retention_hours * limits.HOUR * 1000 * limits.RETENTION_RISK_FRACTION
+        risk = rules.retention_risk_ms(s.retention_hours)
         lines = [Limit(f"warn {fmt.duration_ms(warn)}", warn, "yellow")]
         if risk:
-            lines.append(Limit(f"50% of retention {fmt.duration_ms(risk)}", risk, "red"))
+            lines.append(
+                Limit(f"{rules.retention_risk_label} {fmt.duration_ms(risk)}", risk, "red")
+            )
         self.query_one("#age-chart", TimeChart).show(
             [Line("iterator age", points, "yellow")], lines, window_sec=d.window_sec, now=now
         )
@@ -239,7 +261,7 @@ class StreamScreen(KmonScreen):
             arrow = "↑ growing" if slope > 0 else "↓ falling"
             t.append(f"  {arrow} {fmt.duration_ms(abs(slope))}/min", style="yellow")
         if risk:
-            t.append("  50% of retention ", style="dim")
+            t.append(f"  {rules.retention_risk_label} ", style="dim")
             t.append(fmt.duration_ms(risk))
             eta = time_to_reach(s.iterator_age_ms or 0.0, risk, slope)
             if eta == 0:
@@ -262,11 +284,15 @@ class StreamScreen(KmonScreen):
             now=now,
         )
         wb, wr, rb = self._capacity()
+        rules = self.app.thresholds
         g = Text("\n").join(
             [
-                gauge("write bytes", s.write_bytes_utilization_pct, fmt.bytes_rate(wb)),
-                gauge("write records", s.write_records_utilization_pct, fmt.count_rate(wr)),
-                gauge("read bytes", s.read_bytes_utilization_pct, fmt.bytes_rate(rb)),
+                gauge(label, pct, limit, rules.utilization(pct))
+                for label, pct, limit in (
+                    ("write bytes", s.write_bytes_utilization_pct, fmt.bytes_rate(wb)),
+                    ("write records", s.write_records_utilization_pct, fmt.count_rate(wr)),
+                    ("read bytes", s.read_bytes_utilization_pct, fmt.bytes_rate(rb)),
+                )
             ]
         )
         self.query_one("#gauges", Static).update(g)
@@ -310,6 +336,14 @@ class StreamScreen(KmonScreen):
         self._summary(False)
         self.app.flash(f"window {window_label(seconds)}", timeout=1.5)
 
+    def action_findings(self) -> None:
+        from kmon.ui.screens.findings import FindingsScreen
+
+        self.app.push_screen(FindingsScreen(self.stream_name))
+
+    def action_copy_command(self) -> None:
+        copy_command(self.app, self.state.findings if self.state else ())
+
     def action_shards(self) -> None:
         from kmon.ui.screens.shards import ShardsScreen
 
@@ -341,8 +375,22 @@ def consumer_cells(c) -> tuple[Text, ...]:
     )
 
 
-def _of(pct: float | None, limit: float | None, unit) -> Text:
+def copy_command(app, findings, number: int | None = None) -> None:
+    """Put a finding's command (the first one that has a command, or finding ``number``,
+    counted from 0) on the clipboard (OSC 52): kmon shows it, the operator runs it."""
+    if number is None:
+        command = next((f.command for f in findings if f.command), None)
+    else:
+        command = findings[number].command if number < len(findings) else None
+    if not command:
+        app.flash("no command to copy here")
+        return
+    app.copy_to_clipboard(command)
+    app.flash(f"copied: {command}", timeout=4)
+
+
+def _of(pct: float | None, limit: float | None, unit, rules) -> Text:
     if pct is None or not limit:
         return Text("")
-    style = fmt.util_style(pct)
+    style = fmt.util_style(rules.utilization(pct))
     return Text(f"({fmt.pct(pct)} of {unit(limit)})", style=style)

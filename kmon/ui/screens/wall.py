@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Footer, Static
 
+from kmon.model.health import Health
 from kmon.model.snapshot import FleetSnapshot, StreamState
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
@@ -16,7 +17,8 @@ from kmon.ui.widgets.streams_table import LAG_STYLE
 
 
 def wall_order(streams: tuple[StreamState, ...]) -> list[StreamState]:
-    return sorted(streams, key=lambda s: (-s.health.rank, s.name))
+    """Worst first; among equals, the longest in trouble first."""
+    return sorted(streams, key=lambda s: (-s.health.rank, s.since or float("inf"), s.name))
 
 
 def clock_digits(ms: float | None) -> str:
@@ -32,11 +34,16 @@ def clock_digits(ms: float | None) -> str:
 def fleet_line(streams: tuple[StreamState, ...], current: str) -> Text:
     """Every stream with its health marker, worst first; the one on show underlined."""
     t = Text()
-    counts: dict[str, int] = {}
+    counts: dict[Health, int] = {}
     for s in streams:
-        counts[s.health.value] = counts.get(s.health.value, 0) + 1
+        counts[s.health] = counts.get(s.health, 0) + 1
     t.append("fleet  ", style="bold")
-    t.append("  ".join(f"{n} {h.upper()}" for h, n in sorted(counts.items(), key=lambda x: x[0])))
+    for h in sorted(counts, key=lambda h: -h.rank):  # worst first: 2 CRIT 1 WARN 4 OK
+        label, style = fmt.HEALTH_STYLE[h]
+        t.append(f"{counts[h]} {label.split()[-1]}  ", style=style)
+    stale = sum(1 for s in streams if s.stale)
+    if stale:
+        t.append(f"({stale} as last known)", style="dim")
     t.append("\n")
     for s in wall_order(streams):
         label, style = fmt.HEALTH_STYLE[s.health]
@@ -131,7 +138,12 @@ class WallScreen(KmonScreen):
         order = [x.name for x in wall_order(snap.streams)]
         label, style = fmt.HEALTH_STYLE[s.health]
         t = Text()
+        now = snap.generated_at.timestamp()
+        if s.since is not None and s.health in (Health.WARN, Health.CRIT):
+            label += f" {fmt.compact_duration(now - s.since)}"
         t.append(f" {label} ", style=f"reverse {style}")
+        if s.stale and s.as_of is not None:
+            t.append(f" as of {s.as_of:%H:%M}", style="dim italic")
         t.append("  ")
         t.append(s.name, style="bold")
         t.append(
@@ -173,7 +185,15 @@ class WallScreen(KmonScreen):
             ),
         )
         reasons = Text()
-        reasons.append("  ".join(s.health_reasons), style=style)
+        if s.findings:
+            top = s.findings[0]
+            reasons.append(top.cause, style=style)
+            reasons.append("\n")
+            reasons.append(top.evidence, style="dim")
+            if len(s.findings) > 1:
+                reasons.append(f"  (+{len(s.findings) - 1} more)", style="dim")
+        else:
+            reasons.append("  ".join(s.health_reasons), style=style)
         worst = s.worst_consumer
         if worst is not None:
             reasons.append("\nworst consumer  ", style="bold")

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from kmon.model.health import Health
 from kmon.ui import format as fmt
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def gauge(label: str, pct: float | None, limit: str, width: int = 12) -> Text:
-    """``write bytes  [██████░░░░]  62% of 2 MiB/s``."""
+def gauge(label: str, pct: float | None, limit: str, level: Health, width: int = 12) -> Text:
+    """``write bytes  [██████░░░░]  62% of 2 MiB/s``; ``level`` is how the rules judge it."""
     t = Text()
     t.append(f"{label:<14}")
     if pct is None:
@@ -20,8 +21,8 @@ def gauge(label: str, pct: float | None, limit: str, width: int = 12) -> Text:
         t.append(f" {fmt.DASH} no limit or no data", style="dim")
         return t
     filled = min(width, round(width * min(pct, 100) / 100))
-    style = fmt.util_style(pct, ok="green")
-    marker = {"green": "", "yellow": " ▲"}.get(style, " ✖")
+    style = fmt.util_style(level, ok="green")
+    marker = {Health.WARN: " ▲", Health.CRIT: " ✖"}.get(level, "")
     t.append("[")
     t.append("█" * filled, style=style)
     t.append("░" * (width - filled), style="dim")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
+from kmon.model.rules import Thresholds
 from kmon.model.snapshot import StreamState
 from kmon.ui import format as fmt
 from kmon.ui.widgets.tables import shown
@@ -20,7 +21,7 @@ class Column:
     width: int
     sort_key: str  # the key that sorts by this column
     value: Callable[[StreamState], object]  # what sorting compares (None sorts last)
-    render: Callable[[StreamState], Text]
+    render: Callable[[StreamState, View], Text]
     numeric: bool = True  # first press sorts largest first
 
     @property
@@ -28,7 +29,16 @@ class Column:
         return LONG_NAMES.get(self.key, self.label.lower())
 
 
+@dataclass(frozen=True)
+class View:
+    """What a cell is rendered against besides its stream: the rules and the time."""
+
+    rules: Thresholds
+    now: float  # epoch seconds
+
+
 LONG_NAMES = {
+    "cause": "cause",
     "in_bytes": "incoming bytes/s",
     "in_records": "incoming records/s",
     "write_util": "write utilization",
@@ -52,15 +62,26 @@ MODES = {"ON_DEMAND": "on-dem", "PROVISIONED": "prov"}
 # Most important first, so a narrow terminal still shows name, health, throughput against
 # capacity, iterator age and throttling; the control-plane columns come last.
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "Stream", 24, "N", lambda s: s.name.lower(), lambda s: fmt.plain(s.name), False),
-    Column("health", "Health", 9, "H", lambda s: s.health.rank, lambda s: fmt.health(s.health)),
+    Column(
+        "name", "Stream", 24, "N", lambda s: s.name.lower(), lambda s, v: fmt.plain(s.name), False
+    ),
+    Column("health", "Health", 12, "H", lambda s: s.health.rank, lambda s, v: _health_text(s, v)),
+    Column(
+        "cause",
+        "Cause",
+        30,
+        "X",
+        lambda s: s.findings[0].summary if s.findings else None,
+        lambda s, v: _cause_text(s),
+        False,
+    ),
     Column(
         "shards",
         "Shards",
         6,
         "S",
         lambda s: s.open_shards,
-        lambda s: _right(fmt.count(s.open_shards)),
+        lambda s, v: _right(fmt.count(s.open_shards)),
     ),
     Column(
         "in_bytes",
@@ -68,7 +89,7 @@ COLUMNS: tuple[Column, ...] = (
         10,
         "I",
         lambda s: s.incoming_bytes_per_sec,
-        lambda s: _right(fmt.bytes_rate(s.incoming_bytes_per_sec)),
+        lambda s, v: _right(fmt.bytes_rate(s.incoming_bytes_per_sec)),
     ),
     Column(
         "write_util",
@@ -76,7 +97,7 @@ COLUMNS: tuple[Column, ...] = (
         6,
         "U",
         lambda s: _write_util(s),
-        lambda s: _util_text(_write_util(s)),
+        lambda s, v: _util_text(_write_util(s), v.rules),
     ),
     Column(
         "out_bytes",
@@ -84,7 +105,7 @@ COLUMNS: tuple[Column, ...] = (
         10,
         "O",
         lambda s: s.outgoing_bytes_per_sec,
-        lambda s: _right(fmt.bytes_rate(s.outgoing_bytes_per_sec)),
+        lambda s, v: _right(fmt.bytes_rate(s.outgoing_bytes_per_sec)),
     ),
     Column(
         "iter_age",
@@ -92,7 +113,7 @@ COLUMNS: tuple[Column, ...] = (
         8,
         "A",
         lambda s: s.iterator_age_ms,
-        lambda s: _right(fmt.duration_ms(s.iterator_age_ms)),
+        lambda s, v: _right(fmt.duration_ms(s.iterator_age_ms)),
     ),
     Column(
         "write_thr",
@@ -100,7 +121,7 @@ COLUMNS: tuple[Column, ...] = (
         5,
         "W",
         lambda s: s.write_throttled_per_min,
-        lambda s: _throttle_text(s.write_throttled_per_min),
+        lambda s, v: _throttle_text(s.write_throttled_per_min),
     ),
     Column(
         "read_thr",
@@ -108,7 +129,7 @@ COLUMNS: tuple[Column, ...] = (
         5,
         "T",
         lambda s: s.read_throttled_per_min,
-        lambda s: _throttle_text(s.read_throttled_per_min),
+        lambda s, v: _throttle_text(s.read_throttled_per_min),
     ),
     Column(
         "worst_lag",
@@ -116,16 +137,16 @@ COLUMNS: tuple[Column, ...] = (
         22,
         "L",
         lambda s: _worst_lag_key(s),
-        lambda s: _worst_lag_text(s),
+        lambda s, v: _worst_lag_text(s),
     ),
-    Column("status", "Status", 8, "Y", lambda s: s.status, lambda s: fmt.plain(s.status), False),
+    Column("status", "Status", 8, "Y", lambda s: s.status, lambda s, v: fmt.plain(s.status), False),
     Column(
         "mode",
         "Mode",
         6,
         "M",
         lambda s: s.mode,
-        lambda s: fmt.plain(MODES.get(s.mode or "", s.mode)),
+        lambda s, v: fmt.plain(MODES.get(s.mode or "", s.mode)),
         False,
     ),
     Column(
@@ -134,7 +155,7 @@ COLUMNS: tuple[Column, ...] = (
         8,
         "C",
         lambda s: s.incoming_records_per_sec,
-        lambda s: _right(fmt.count_rate(s.incoming_records_per_sec)),
+        lambda s, v: _right(fmt.count_rate(s.incoming_records_per_sec)),
     ),
     Column(
         "efo",
@@ -142,7 +163,7 @@ COLUMNS: tuple[Column, ...] = (
         3,
         "E",
         lambda s: s.efo_consumers,
-        lambda s: _right(fmt.count(s.efo_consumers)),
+        lambda s, v: _right(fmt.count(s.efo_consumers)),
     ),
     Column(
         "retention",
@@ -150,7 +171,7 @@ COLUMNS: tuple[Column, ...] = (
         6,
         "R",
         lambda s: s.retention_hours,
-        lambda s: _right(fmt.hours(s.retention_hours)),
+        lambda s, v: _right(fmt.hours(s.retention_hours)),
     ),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
@@ -184,8 +205,29 @@ def _worst_lag_text(s: StreamState) -> Text:
     return t
 
 
-def _util_text(v: float | None) -> Text:
-    return Text(fmt.pct(v), style=fmt.util_style(v), justify="right")
+def _util_text(pct: float | None, rules: Thresholds) -> Text:
+    return Text(fmt.pct(pct), style=fmt.util_style(rules.utilization(pct)), justify="right")
+
+
+def _health_text(s: StreamState, v: View) -> Text:
+    """✖ CRIT 1h12m: how long it has been this bad, from history."""
+    for_sec = None if s.since is None else max(0.0, v.now - s.since)
+    return fmt.health(s.health, for_sec, stale=s.stale)
+
+
+def _cause_text(s: StreamState) -> Text:
+    """The worst finding in a few words (+N more); a stale row says as of when."""
+    t = Text()
+    if s.stale and s.as_of is not None:
+        t.append(f"as of {s.as_of:%H:%M} ", style="italic")
+    if s.findings:
+        top = s.findings[0]
+        t.append(top.summary or top.cause, style=fmt.LEVEL_STYLE.get(top.severity, ""))
+        if len(s.findings) > 1:
+            t.append(f" +{len(s.findings) - 1}", style="dim")
+    elif not t:
+        t.append(fmt.DASH)
+    return t
 
 
 def _throttle_text(v: float | None) -> Text:
@@ -207,8 +249,10 @@ class StreamsTable(DataTable):
     """Rows keyed by stream name. A refresh touches only the cells whose text changed, so the
     cursor and scroll position survive every poll."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, rules: Thresholds = Thresholds(), **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.rules = rules
+        self.now = 0.0
         self.sort_column = "health"
         self.sort_descending = True
         self.filter_text = ""
@@ -252,8 +296,10 @@ class StreamsTable(DataTable):
         self.filter_text = text
         self._refresh_rows()
 
-    def show(self, streams: tuple[StreamState, ...]) -> None:
+    def show(self, streams: tuple[StreamState, ...], now: float | None = None) -> None:
         self._streams = streams
+        if now is not None:
+            self.now = now
         self._refresh_rows()
 
     def visible(self) -> list[StreamState]:
@@ -275,10 +321,14 @@ class StreamsTable(DataTable):
             self._states.pop(name, None)
             changed_rows = True
         for s in rows:
-            if self._states.get(s.name) == s and s.name in self._cells:
+            if self._states.get(s.name) == s and s.name in self._cells and not s.since:
                 continue  # an unchanged stream is not even re-rendered
             self._states[s.name] = s
-            cells = tuple(col.render(s) for col in COLUMNS)
+            view = View(self.rules, self.now)
+            cells = tuple(col.render(s, view) for col in COLUMNS)
+            if s.stale:  # the last known judgement: shown, dimmed
+                for cell in cells:
+                    cell.stylize("dim")
             signature = tuple(shown(c) for c in cells)
             old = self._cells.get(s.name)
             if old is None:
