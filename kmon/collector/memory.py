@@ -53,6 +53,10 @@ class Memory:
         names = {s.name for s in states}
         for name in [n for n in self._last if n not in names]:
             del self._last[name]
+        for name in [n for n in self._health if n not in names]:
+            del self._health[name]  # a stream re-created later starts afresh
+        for key in [k for k in self._consumers if k[0] not in names]:
+            del self._consumers[key]
         return out
 
     def _seen(self, key: tuple, ts: int, live: set[tuple]) -> int:
@@ -86,7 +90,8 @@ class Memory:
 
     def _record(self, s: StreamState, ts: int) -> None:
         before = self._health.get(s.name)
-        if s.health is not before and not (before is None and s.health is Health.OK):
+        first_quiet = before is None and s.health in (Health.OK, Health.UNKNOWN)
+        if s.health is not before and not first_quiet:
             cause = s.findings[0].cause if s.findings else None
             if s.health is Health.UNKNOWN:
                 cause = s.health_reasons[0] if s.health_reasons else None

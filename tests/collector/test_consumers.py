@@ -13,8 +13,8 @@ from kmon.collector.consumers import (
     parse_lease,
     split_lease_key,
 )
-from kmon.model.rules import Thresholds
 from kmon.model.lag import LagStatus
+from kmon.model.rules import Thresholds
 from kmon.model.series import Series
 from tests.collector.consumer_seed import NOW_SEC, World, lease_item, series
 

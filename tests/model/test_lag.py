@@ -7,9 +7,9 @@ import json
 import pytest
 
 from kmon.collector.leases import LeaseWatch
-from kmon.model.rules import Thresholds
 from kmon.model.kcl import Lease, balance, judge_kcl, max_per_minute
 from kmon.model.lag import ConsumerLag, LagStatus, ShardLag, judge_lag, sort_consumers, worst
+from kmon.model.rules import Thresholds
 from kmon.model.trend import catch_up_sec, data_loss_sec, slope_ms_per_min
 
 NOW = 1_800_000_000 - 1_800_000_000 % 60 + 30  # 30 s into a minute
@@ -148,6 +148,29 @@ def test_thresholds_are_configurable():
     )
 
 
+def test_since_is_when_the_current_status_began_in_the_samples():
+    end = NOW - 30  # the newest complete minute
+    # Over 30 s from the second of four samples on: since that minute, 2 minutes before the end.
+    assert verdict([10_000, 40_000, 45_000, 50_000]).since == end - 120
+    # Growing from the first sample: the rise began 3 minutes before the end.
+    assert verdict([2_000, 5_000, 9_000, 14_000]).since == end - 180
+    # Rising a minute every minute (60 s/min, over the 54 s/min stall line) from the first of
+    # five samples: stalled since 4 minutes before the end, not since it crossed 30 s.
+    stall = verdict([60_000, 120_000, 180_000, 240_000, 300_000])
+    assert stall.status is LagStatus.STALL and stall.since == end - 240
+    # Past half of 24 h retention only at the newest sample.
+    err = verdict([DAY_MS / 2 - 1, DAY_MS / 2])
+    assert err.status is LagStatus.ERR and err.since == end
+    # OK has no since; a reason from outside carries the caller's time.
+    assert verdict([1_000]).since is None
+    stopped = verdict([1_000], stopped=["mapping Disabled"], stopped_since=end - 600)
+    assert stopped.since == end - 600
+    # Silent while records arrive: stopped from the minute after the last datapoint.
+    last = NOW - 30 - 19 * 60
+    silent = judge_lag([(last, 400.0)], now=NOW, retention_hours=24, has_traffic=True)
+    assert silent.status is LagStatus.STOP and silent.since == last + 60
+
+
 def test_worst_ranks_stop_over_err_over_stall_over_warn():
     S = LagStatus
     assert worst([S.OK, S.WARN, S.STALL]) is S.STALL
@@ -269,6 +292,27 @@ def test_kcl_child_waiting_for_its_parent_is_not_stalled():
     ]
 
 
+def test_kcl_shard_rows_say_what_the_lease_showed_and_since_when():
+    leases = [
+        lease("p0", "w1", checkpoint="100"),
+        lease("c1", "w2", checkpoint="TRIM_HORIZON", parents=("p0",)),
+        lease("s2", "w3", checkpoint="200"),
+    ]
+    # w1 renewed p0 61 s ago (dead); nobody checkpointed s2 for 10 minutes while records
+    # arrive (stalled); c1 waits for p0.
+    still = {"p0": (61.0, 0.0), "c1": (0.0, 900.0), "s2": (0.0, 600.0)}
+    c = kcl(leases, still=still, has_traffic=True)
+    rows = {s.shard_id: s for s in c.shards}
+    assert rows["p0"].dead_owner and not rows["p0"].stalled
+    assert rows["p0"].status is LagStatus.STOP and rows["p0"].since == NOW - 61
+    assert rows["s2"].stalled and not rows["s2"].dead_owner
+    assert rows["s2"].status is LagStatus.STALL and rows["s2"].since == NOW - 600
+    assert rows["c1"].waiting_for == ("p0",) and not rows["c1"].stalled
+    assert not rows["c1"].dead_owner and rows["c1"].since is None
+    # The application is as bad as its worst shard, since that shard's trouble began.
+    assert c.status is LagStatus.STOP and c.since == NOW - 61
+
+
 def test_a_row_without_a_readable_counter_does_not_make_a_dead_worker():
     row = Lease("s0", "s0", "w1", "5", None, None)
     assert kcl([row], still={"s0": (120.0, 0.0)}, shard_points={"s0": pts(10)}).status is (
@@ -314,16 +358,20 @@ def test_max_per_minute():
 
 
 def test_json_shape_for_each_kind_and_markup_kept_literal():
-    plain = ConsumerLag("efo", "c1", 1500.0, LagStatus.OK, -10.0, 9.0, None)
+    plain = ConsumerLag("efo", "c1", 1500.0, LagStatus.OK, trend_ms_per_min=-10.0, catch_up_sec=9.0)
     assert plain.to_dict() == {
         "kind": "efo",
         "name": "c1",
         "lag_ms": 1500.0,
         "status": "ok",
+        "since": None,
         "trend_ms_per_min": -10.0,
         "catch_up_sec": 9.0,
         "data_loss_sec": None,
     }
+    # When the status began, as ISO-8601 UTC.
+    warned = ConsumerLag("efo", "c1", 45_000.0, LagStatus.WARN, since=1_800_000_000)
+    assert warned.to_dict()["since"] == "2027-01-15T08:00:00Z"
     shard = ShardLag("shardId-0", "[bold]w[/]", "SHARD_END", None, LagStatus.OK, 3, 0, ("p",))
     app = ConsumerLag(
         "kcl",
@@ -348,6 +396,7 @@ def test_json_shape_for_each_kind_and_markup_kept_literal():
             "checkpoint": "SHARD_END",
             "lag_ms": None,
             "status": "ok",
+            "since": None,
             "lease_counter": 3,
             "owner_switches": 0,
             "parents": ["p"],

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 from kmon.model.health import Health
 from kmon.model.overview import StreamFacts, metrics_fresh, stream_state
 from kmon.model.series import Series
+from kmon.model.timefmt import iso_epoch
 
 MIB = 1024 * 1024
 NOW = 10_000 * 60 + 30  # 30 s into a minute
@@ -87,8 +88,13 @@ def test_health_stands_on_recent_metrics_then_turns_unknown():
     get = store({"write_throttled": {minute(a): 3 for a in range(1, 6)}})
     st = stream_state(facts(), get, NOW, metrics_available=False, metrics_recent=True)
     assert st.health is Health.CRIT  # judged from the last good minute
+    assert st.findings and st.since == minute(5)
+    # Too old to judge: the model says so and judges nothing; the collector's memory shows
+    # the last judgement, marked stale.
     st = stream_state(facts(), get, NOW, metrics_available=False, metrics_recent=False)
     assert st.health is Health.UNKNOWN
+    assert st.findings == () and st.since is None
+    assert st.health_reasons == ("metrics unavailable",)
     assert st.write_throttled_per_min == 3  # the last numbers stay on screen
 
 
@@ -96,5 +102,21 @@ def test_five_minutes_of_throttling_is_critical():
     get = store({"write_throttled": {minute(a): 3 for a in range(1, 6)}})
     st = stream_state(facts(), get, NOW, metrics_available=True)
     assert st.write_throttled_per_min == 3 and st.health is Health.CRIT
+    # Health is the worst finding, since the first of the five throttled minutes.
+    assert [f.code for f in st.findings] == ["uneven-keys"]
+    assert st.health_reasons == (st.findings[0].cause,)
+    assert st.since == minute(5)
+    doc = st.to_dict()
+    assert doc["since"] == doc["findings"][0]["since"] == iso_epoch(minute(5))
+    # Four minutes running: a warning, since the first of them.
+    four = store({"write_throttled": {minute(a): 3 for a in range(1, 5)}})
+    st = stream_state(facts(), four, NOW, metrics_available=True)
+    assert st.health is Health.WARN and st.since == minute(4)
     st = stream_state(facts(), store({}), NOW, metrics_available=False)
-    assert st.health is Health.UNKNOWN
+    assert st.health is Health.UNKNOWN and st.to_dict()["since"] is None
+
+
+def test_health_is_ok_with_no_since_when_nothing_is_wrong():
+    st = stream_state(facts(), store({}), NOW, metrics_available=True)
+    assert st.health is Health.OK and st.findings == () and st.health_reasons == ()
+    assert st.since is None and st.to_dict()["since"] is None
