@@ -3,7 +3,8 @@
     python scripts/screenshots.py [--out screenshots]
 
 The world runs with a fixed seed on a frozen clock, and the dashboard renders that one
-snapshot: overview, the throttled stream's detail, its shards, help, and wall mode.
+snapshot: overview, the throttled stream's detail, its shards and findings, help, wall mode
+and the events.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ SHOTS = {
     "shards": ("open", "s"),
     "help": ("question_mark",),
     "wall": ("w",),
+    "events": ("e",),
+    "findings": ("open", "f"),
 }
 
 

@@ -23,12 +23,13 @@ def finding_text(f: Finding, now: float, *, number: int | None = None, full: boo
     t = Text()
     if number is not None:
         t.append(f"[{number}] ", style="bold")
-    t.append(label, style=style)
-    t.append(f" {f.code}", style="bold")
+    # Spaces end a styled span rather than start an unstyled one: some renderers (the SVG
+    # export) drop leading spaces of a span.
+    t.append(f"{label} ", style=style)
+    t.append(f"{f.code}  ", style="bold")
     when = since_text(f.since, now)
     if when:
-        t.append(f"  {when}", style="dim")
-    t.append("  ")
+        t.append(f"{when}  ", style="dim")
     t.append(f.cause)
     t.append("\n  evidence  ", style="dim")
     t.append(f.evidence)
