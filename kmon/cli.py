@@ -1,11 +1,15 @@
-"""Command line: argparse -> Settings -> dashboard | snapshot | demo."""
+"""Command line: argparse -> Settings -> dashboard | snapshot | events | demo."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
+import signal
 import sys
 import threading
+import time
 from dataclasses import fields, replace
 from urllib.parse import urlparse
 
@@ -29,6 +33,7 @@ examples:
   kmon --stream orders --stream payments --refresh 30
   kmon --wall --cycle 20               an ops wall screen
   kmon snapshot | jq '.streams[] | select(.health != "ok")'
+  kmon events --follow                 health changes as JSON lines, alert commands run
   kmon demo                            try it without AWS
   kmon --endpoint-url http://127.0.0.1:4566   an emulator (LocalStack, moto)
 
@@ -37,8 +42,10 @@ settings: command line > KMON_* environment > ~/.config/kmon/config.toml > defau
 keys in the dashboard: ? shows them all.
 """
 
-# Settings the command line can give (keys and thresholds come from the config file only).
-SETTING_KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("keys", "thresholds"))
+# Settings the command line can give (keys, thresholds and alerts: the config file only).
+SETTING_KEYS = tuple(
+    f.name for f in fields(Settings) if f.name not in ("keys", "thresholds", "alerts")
+)
 
 
 def _at_least(minimum: float):
@@ -177,6 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
         "Exits 1 with one line on stderr when AWS cannot be reached.",
     )
     _add_common(snap, suppress=True, dashboard=False)
+    events = sub.add_parser(
+        "events",
+        help="print health changes as JSON lines (--follow: keep watching, run alert commands)",
+        description="Poll once and print the changes of stream health and consumer status "
+        "kmon knows of, one JSON object per line, oldest first (right after starting, that is "
+        "every stream and consumer not OK, with since when). With --follow, keep polling every "
+        "refresh interval, print each new change as it happens and run the [alerts] command "
+        "for each alert; Ctrl-C stops it. Exits 1 with one line on stderr when AWS cannot be "
+        "reached.",
+    )
+    _add_common(events, suppress=True, dashboard=False)
+    events.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep polling and print new events as they happen, until Ctrl-C",
+    )
     demo = sub.add_parser(
         "demo",
         help="dashboard on a simulated fleet (no AWS account needed)",
@@ -219,7 +243,8 @@ def setup_logging(settings: Settings, to_stderr: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     cli = {k: getattr(args, k) for k in SETTING_KEYS if getattr(args, k, None) is not None}
     if "kcl_tables" in cli:
         cli["kcl_tables"] = dict(cli["kcl_tables"])
@@ -231,14 +256,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kmon: {exc}", file=sys.stderr)
         return 2
+    if args.command in ("snapshot", "events") and (args.wall or args.cycle is not None):
+        parser.error(f"--wall and --cycle are for the dashboard; kmon {args.command} has no screen")
+    alerting = args.command in (None, "demo") or (args.command == "events" and args.follow)
     try:
-        setup_logging(settings, to_stderr=args.command == "snapshot")
+        setup_logging(settings, to_stderr=args.command in ("snapshot", "events"))
+        if alerting:
+            check_alert_command(settings)
     except ConfigError as exc:
         print(f"kmon: {exc}", file=sys.stderr)
         return 2
     try:
         if args.command == "snapshot":
             return run_snapshot(settings)
+        if args.command == "events":
+            return run_events(settings, follow=args.follow)
         if args.command == "demo":
             return run_demo(settings, args)
         return run_dashboard(settings)
@@ -271,22 +303,125 @@ def _collector(settings: Settings, emulator: bool = False):
     )
 
 
-def run_snapshot(settings: Settings) -> int:
+def check_alert_command(settings: Settings) -> None:
+    """Fail at start, not at the first alert, when the alert command cannot be found."""
+    command = settings.alerts.command if settings.alerts else ()
+    if command and shutil.which(command[0]) is None:
+        raise ConfigError(
+            f"alerts.command: {command[0]!r} is not an executable file or a program on PATH"
+        )
+
+
+def _first_poll(settings: Settings):
+    """One complete poll, or None after saying on stderr why there is nothing to show."""
     collector = _collector(settings)
     snapshot = collector.poll(complete=True)
     fatal = collector.fatal_error()
     if fatal:
         print(f"kmon: {fatal}", file=sys.stderr)
-        return 1
+        return collector, None
     if settings.streams and not snapshot.streams:
         print(
             f"kmon: none of the streams asked for exist in {snapshot.region}: "
             + ", ".join(settings.streams),
             file=sys.stderr,
         )
+        return collector, None
+    return collector, snapshot
+
+
+def run_snapshot(settings: Settings) -> int:
+    _, snapshot = _first_poll(settings)
+    if snapshot is None:
         return 1
     sys.stdout.write(snapshot.to_json() + "\n")
     return 0
+
+
+# While the collector still has streams to describe, poll again this soon.
+EVENTS_FOLLOW_UP_SEC = 1.0
+
+
+class EventLines:
+    """Prints events one JSON object per line, oldest first, each only once."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+        self._last = None  # the newest event printed
+
+    def write_new(self, events) -> int:
+        """``events`` newest first, as a snapshot holds them; prints those not printed yet."""
+        new = []
+        for event in events:
+            if self._last is not None and event == self._last:
+                break
+            new.append(event)
+        for event in reversed(new):
+            self.out.write(event.to_json() + "\n")
+        if new:
+            self._last = new[0]
+            self.out.flush()
+        return len(new)
+
+
+def run_events(settings: Settings, follow: bool) -> int:
+    try:
+        collector, snapshot = _first_poll(settings)
+        if snapshot is None:
+            return 1
+        lines = EventLines(sys.stdout)
+        lines.write_new(snapshot.events)
+        if follow:
+            _follow(settings, collector, snapshot, lines)
+        return 0
+    except KeyboardInterrupt:
+        if follow:
+            return 0  # how --follow is meant to end
+        raise
+    except BrokenPipeError:
+        # The reader went away (kmon events --follow | head -1): nothing more to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _say(message: str) -> None:
+    print(f"kmon: {message}", file=sys.stderr, flush=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _follow(settings: Settings, collector, snapshot, lines: EventLines) -> None:
+    """Poll every refresh interval until Ctrl-C (or SIGTERM) raises KeyboardInterrupt."""
+    alerts = None
+    previous = None
+    try:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _interrupt)
+        if settings.alerts is not None and settings.alerts.command:
+            from kmon.alerts import Alerts
+
+            alerts = Alerts(settings.alerts, on_failure=_say)
+        errors: set[str] = set()
+        while True:
+            started = time.monotonic()
+            now = {f"{e.source}: {e.message}" for e in snapshot.errors}
+            for line in sorted(now - errors):
+                _say(line)
+            errors = now
+            if alerts is not None:
+                alerts.check(snapshot)
+            wait = EVENTS_FOLLOW_UP_SEC if snapshot.pending else settings.refresh
+            time.sleep(max(0.0, started + wait - time.monotonic()))
+            snapshot = collector.poll()
+            lines.write_new(snapshot.events)
+    finally:
+        if alerts is not None:
+            alerts.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def run_dashboard(settings: Settings, emulator: bool = False) -> int:
@@ -298,6 +433,11 @@ def run_dashboard(settings: Settings, emulator: bool = False) -> int:
         "endpoint": settings.endpoint_url,
         "profile": settings.profile,
     }
+    alerts = None
+    if settings.alerts is not None:
+        from kmon.alerts import Alerts
+
+        alerts = Alerts(settings.alerts)
     app = KmonApp(
         collector.poll,
         focus=collector.set_focus,
@@ -307,8 +447,13 @@ def run_dashboard(settings: Settings, emulator: bool = False) -> int:
         wall=settings.wall,
         cycle_sec=settings.cycle,
         keymap=settings.keys,
+        alerts=alerts,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if alerts is not None:
+            alerts.close()
     return app.return_code or 0
 
 

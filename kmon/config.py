@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from kmon.model.alerting import SEVERITIES, AlertSettings
 from kmon.model.rules import Thresholds
 
 if sys.version_info >= (3, 11):
@@ -38,6 +39,7 @@ class Settings:
     probe_lag: bool = False
     keys: dict[str, str] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    alerts: AlertSettings | None = None  # None: no [alerts] table, no alerts
 
 
 def config_path(env: dict[str, str]) -> Path:
@@ -86,7 +88,7 @@ def _from_file(path: Path, named: bool = False) -> dict:
         raise ConfigError(
             f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
         )
-    out = {k: v for k, v in data.items() if k != "thresholds"}
+    out = {k: v for k, v in data.items() if k not in ("thresholds", "alerts")}
     if "refresh" in out:
         out["refresh"] = _seconds_setting("refresh", out["refresh"], MIN_REFRESH, str(path))
     if "streams" in out:
@@ -110,6 +112,8 @@ def _from_file(path: Path, named: bool = False) -> dict:
         out["keys"] = _keys(out["keys"], path)
     if "thresholds" in data:
         out["thresholds"] = _thresholds(data["thresholds"], path)
+    if "alerts" in data:
+        out["alerts"] = _alerts(data["alerts"], path)
     return out
 
 
@@ -123,10 +127,69 @@ def _thresholds(table: object, path: Path) -> Thresholds:
             raise ConfigError(
                 f"{path}: unknown threshold {key!r} (known: {', '.join(sorted(names))})"
             )
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < 0
+        ):
             raise ConfigError(f"{path}: threshold {key} must be a non-negative number")
-        values[key] = int(value) if key == "throttle_crit_minutes" else float(value)
-    return Thresholds(**values)
+        if names[key] in ("int", int):
+            if value != int(value):
+                raise ConfigError(f"{path}: threshold {key} must be a whole number, got {value}")
+            values[key] = int(value)
+        else:
+            values[key] = float(value)
+    thresholds = Thresholds(**values)
+    problems = thresholds.problems()
+    if problems:
+        raise ConfigError(f"{path}: [thresholds] " + "; ".join(problems))
+    return thresholds
+
+
+ALERT_FLAGS = ("toast", "bell", "desktop", "on_recovery")
+
+
+def _alerts(table: object, path: Path) -> AlertSettings:
+    """``[alerts]``: every key checked, each problem one line naming the file."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [alerts] must be a table")
+    known = [f.name for f in fields(AlertSettings)]
+    values: dict = {}
+    for key, value in table.items():
+        where = f"{path}: alerts.{key}"
+        if key not in known:
+            raise ConfigError(f"{path}: unknown alerts setting {key!r} (known: {', '.join(known)})")
+        if key == "min_severity":
+            if value not in SEVERITIES:
+                raise ConfigError(f'{where} must be "warn" or "crit", got {value!r}')
+        elif key in ALERT_FLAGS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false, got {value!r}")
+        elif key == "command":
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(a, str) and a for a in value)
+            ):
+                raise ConfigError(
+                    f"{where} must be a list of strings, the program and its arguments "
+                    f'(no shell), e.g. ["/usr/local/bin/page", "--team", "data"]; got {value!r}'
+                )
+            value = tuple(value)
+        elif key == "timeout_sec":
+            value = _seconds_setting(f"alerts.{key}", value, 1, str(path))
+        elif key == "hold_minutes":
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ConfigError(f"{where} must be a number of minutes, 0 or more, got {value!r}")
+            value = float(value)
+        values[key] = value
+    return AlertSettings(**values)
 
 
 # The dashboard's binding ids a config file may remap (a test keeps them in step with the UI).
@@ -142,7 +205,12 @@ KEY_IDS = (
     "window",
     "shards",
     "next",
+    "events",
 )
+
+
+KEY_EXAMPLES = '"ctrl+q", "f5", "x", "question_mark", "shift+tab"; alternatives: "q,ctrl+q"'
+MODIFIERS = ("shift", "ctrl", "alt", "meta", "super", "hyper")
 
 
 def _keys(table: object, path: Path) -> dict[str, str]:
@@ -153,7 +221,41 @@ def _keys(table: object, path: Path) -> dict[str, str]:
         raise ConfigError(
             f"{path}: unknown key action {unknown[0]!r} (known: {', '.join(KEY_IDS)})"
         )
+    for action, keys in table.items():
+        for key in keys.split(","):
+            problem = key_problem(key.strip())
+            if problem:
+                raise ConfigError(
+                    f"{path}: [keys] {action} = {keys!r}: {problem} (valid keys: {KEY_EXAMPLES})"
+                )
     return dict(table)
+
+
+def key_problem(key: str) -> str | None:
+    """Why the terminal can never send ``key`` as the dashboard names keys; None if it can.
+    A key is a character ("x", "?") or a key name ("question_mark", "f5", "pageup"),
+    after any modifiers ("ctrl+q", "ctrl+shift+up")."""
+    # Imported here: only a config file with [keys] pays for it.
+    from textual.keys import REPLACED_KEYS, Keys, _character_to_key, key_to_character
+
+    if not key:
+        return "an empty key"
+    if len(key) == 1:
+        return None if key.isprintable() and not key.isspace() else f"{key!r} is not a key"
+    *mods, name = key.split("+")
+    if not name or "" in mods:
+        return f"{key!r} has no key after a modifier (for +, write 'plus')"
+    bad = [m for m in mods if m not in MODIFIERS]
+    if bad:
+        return f"{bad[0]!r} is not a modifier ({', '.join(MODIFIERS)}) in {key!r}"
+    if len(name) == 1:
+        if name.isalnum():
+            return None
+        return f"write {'+'.join(mods + [_character_to_key(name)])!r} for {key!r}"
+    names = {k.value.rpartition("+")[2] for k in Keys}
+    if name in names or key_to_character(REPLACED_KEYS.get(name, name)) is not None:
+        return None
+    return f"{name!r} is not a key name"
 
 
 def _from_env(env: dict[str, str]) -> dict:

@@ -55,3 +55,10 @@ def test_ui_never_imports_boto3():
 
 def test_package_version_is_exposed():
     assert kmon.__version__.count(".") == 2
+
+
+def test_alert_hooks_never_import_the_ui_and_the_ui_never_runs_them():
+    loaded = _imported_after(["kmon.alerts"])
+    assert "textual" not in _top(loaded)
+    assert not any(m.startswith(("kmon.ui", "kmon.collector")) for m in loaded)
+    assert "kmon.alerts" not in _imported_after(_modules("kmon.ui"))

@@ -10,11 +10,14 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from kmon.model.alerting import Alert, Alerter
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.commands import StreamCommands
 from kmon.ui.messages import SnapshotReady
+from kmon.ui.notify import desktop_notification
 from kmon.ui.screens.base import KmonScreen
+from kmon.ui.screens.events import EventsScreen
 from kmon.ui.screens.help import HelpScreen
 from kmon.ui.screens.overview import OverviewScreen
 from kmon.ui.screens.stream import StreamScreen
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 # While the collector still has streams to describe, poll again soon instead of waiting a
 # whole refresh interval, so a large fleet fills in within seconds.
 FOLLOW_UP_SEC = 1.0
+ALERT_TOAST_SEC = 15.0
 
 
 def utcnow() -> datetime:
@@ -61,6 +65,7 @@ class KmonApp(App):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("w", "toggle_wall", "Wall", id="wall"),
+        Binding("e", "events", "Events", id="events"),
     ]
 
     def __init__(
@@ -75,9 +80,11 @@ class KmonApp(App):
         wall: bool = False,
         cycle_sec: float = 15.0,
         keymap: dict[str, str] | None = None,
+        alerts: Alerter | None = None,
     ) -> None:
         """``poll`` is the collector's poll and ``focus`` tells it which stream is on screen;
-        with ``poll`` None no poller runs (tests post snapshots themselves)."""
+        with ``poll`` None no poller runs (tests post snapshots themselves). ``alerts``
+        decides on each snapshot what to alert on and runs the alert commands."""
         super().__init__()
         self._poll = poll
         self._focus = focus
@@ -93,6 +100,9 @@ class KmonApp(App):
         self.snapshot: FleetSnapshot | None = None
         if keymap:
             self.set_keymap(keymap)
+        self._alerts = alerts
+        if alerts is not None:
+            alerts.on_failure = self._alert_failed
 
     def on_mount(self) -> None:
         self.push_screen(OverviewScreen())
@@ -136,11 +146,45 @@ class KmonApp(App):
         if isinstance(screen, KmonScreen):
             with self.batch_update():
                 screen.show(message.snapshot)
+        if self._alerts is not None:
+            self._raise_alerts(message.snapshot)
         if self._repoll:
             self._repoll = False
             self.request_poll()
         elif message.snapshot.pending and self._poll is not None:
             self.set_timer(FOLLOW_UP_SEC, self.request_poll)
+
+    def _raise_alerts(self, snapshot: FleetSnapshot) -> None:
+        """Toast, bell and desktop notification for each alert (commands run elsewhere)."""
+        try:
+            fired: list[Alert] = list(self._alerts.check(snapshot))
+        except Exception:  # alerting must never take the dashboard down
+            log.exception("alert check failed")
+            return
+        settings = self._alerts.settings
+        for alert in fired:
+            if settings.toast:
+                severity = "error" if alert.severity == "crit" else "warning"
+                self.notify(
+                    alert.summary,
+                    title="kmon alert",
+                    severity="information" if alert.recovery else severity,
+                    timeout=ALERT_TOAST_SEC,
+                    markup=False,
+                )
+            if settings.desktop and not self.is_headless and self._driver is not None:
+                self._driver.write(desktop_notification("kmon", alert.summary))
+        if settings.bell and any(not alert.recovery for alert in fired):
+            self.bell()
+
+    def _alert_failed(self, message: str) -> None:
+        """An alert command failed; called from the thread that ran it."""
+        try:
+            self.call_from_thread(
+                self.notify, message, severity="warning", timeout=ALERT_TOAST_SEC, markup=False
+            )
+        except RuntimeError:  # not running (any more)
+            pass
 
     # -- navigation -----------------------------------------------------------------------
 
@@ -201,6 +245,12 @@ class KmonApp(App):
             self.push_screen(WallScreen(self.cycle_sec, start=start))
             if self.snapshot is not None:
                 self.call_after_refresh(self.screen.show, self.snapshot)
+
+    def action_events(self) -> None:
+        if isinstance(self.screen, EventsScreen):
+            self.pop_screen()
+            return
+        self.push_screen(EventsScreen())
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
