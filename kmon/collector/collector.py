@@ -318,11 +318,16 @@ class Collector:
             throttled = self.metrics.stream_series(listed.name, "write_throttled")
             if any(v for _, v in throttled.points(since=now - SHARD_WATCH_SEC)):
                 wanted[listed.name] = info.description.open_shards
-        self._call(
-            "shards",
-            "ListShards",
-            lambda: self.shards.poll(clients, wanted, now, self._gate),
+        # Two calls, so a throttle backs off the API that was throttled.
+        listed = self._call(
+            "shards", "ListShards", lambda: self.shards.list_shards(clients, wanted, self._gate)
         )
+        if listed is not None:
+            self._call(
+                "shards",
+                "GetMetricData",
+                lambda: self.shards.fetch(clients, listed, now, self._gate),
+            )
 
     def _poll_consumers(self, clients: AwsClients) -> None:
         if self._consumer_collector is None:

@@ -19,6 +19,9 @@ from kmon.model.snapshot import StreamState
 log = logging.getLogger("kmon.events")
 
 MAX_EVENTS = 500
+# States that are no news when kmon first sees them.
+QUIET_HEALTH = (Health.OK, Health.UNKNOWN)
+QUIET_STATUS = (LagStatus.OK, LagStatus.UNKNOWN)
 
 
 class Memory:
@@ -70,18 +73,14 @@ class Memory:
             else replace(f, since=self._seen((s.name, f.code, f.subject), ts, live))
             for f in s.findings
         )
-        for f in s.findings:
-            live.add((s.name, f.code, f.subject))
         consumers = tuple(
             c
-            if c.since is not None or c.status in (LagStatus.OK, LagStatus.UNKNOWN)
+            if c.since is not None or c.status in QUIET_STATUS
             else replace(
                 c, since=self._seen((s.name, "consumer", c.kind, c.name, c.status), ts, live)
             )
             for c in s.consumers
         )
-        for c in s.consumers:
-            live.add((s.name, "consumer", c.kind, c.name, c.status))
         since = s.since
         if since is None and s.health in (Health.WARN, Health.CRIT):
             began = [f.since for f in findings if f.severity is s.health and f.since is not None]
@@ -89,46 +88,37 @@ class Memory:
         return replace(s, findings=findings, consumers=consumers, since=since)
 
     def _record(self, s: StreamState, ts: int) -> None:
+        """An event for the stream's health and each consumer's status, where they changed.
+        Nothing for a first sighting that is fine (or not judged yet)."""
+        cause = s.findings[0].cause if s.findings else None
+        if s.health is Health.UNKNOWN:
+            cause = s.health_reasons[0] if s.health_reasons else None
         before = self._health.get(s.name)
-        first_quiet = before is None and s.health in (Health.OK, Health.UNKNOWN)
-        if s.health is not before and not first_quiet:
-            cause = s.findings[0].cause if s.findings else None
-            if s.health is Health.UNKNOWN:
-                cause = s.health_reasons[0] if s.health_reasons else None
-            self._add(
-                Event(
-                    at=s.since or ts,
-                    stream=s.name,
-                    subject_kind="stream",
-                    subject=s.name,
-                    to=s.health.value,
-                    from_=before.value if before else None,
-                    cause=cause,
-                    severity=s.health.value if s.health is not Health.UNKNOWN else "ok",
-                    seen_at=ts,
-                )
-            )
         self._health[s.name] = s.health
+        if s.health is not before and not (before is None and s.health in QUIET_HEALTH):
+            severity = s.health if s.health is not Health.UNKNOWN else Health.OK
+            self._add(s, "stream", s.name, before, s.health, s.since, cause, severity, ts)
         for c in s.consumers:
             key = (s.name, f"{c.kind}:{c.name}")
             was = self._consumers.get(key)
             self._consumers[key] = c.status
-            if c.status is was or (was is None and c.status in (LagStatus.OK, LagStatus.UNKNOWN)):
+            if c.status is was or (was is None and c.status in QUIET_STATUS):
                 continue
-            self._add(
-                Event(
-                    at=c.since or ts,
-                    stream=s.name,
-                    subject_kind="consumer",
-                    subject=c.name,
-                    to=c.status.value,
-                    from_=was.value if was else None,
-                    cause=c.reasons[0] if c.reasons else c.note,
-                    severity=consumer_severity(c.status).value,
-                    seen_at=ts,
-                )
-            )
+            reason = c.reasons[0] if c.reasons else c.note
+            severity = consumer_severity(c.status)
+            self._add(s, "consumer", c.name, was, c.status, c.since, reason, severity, ts)
 
-    def _add(self, event: Event) -> None:
+    def _add(self, s, kind, subject, before, after, since, cause, severity, ts) -> None:
+        event = Event(
+            at=since or ts,
+            stream=s.name,
+            subject_kind=kind,
+            subject=subject,
+            to=after.value,
+            from_=before.value if before else None,
+            cause=cause,
+            severity=severity.value,
+            seen_at=ts,
+        )
         self.events.append(event)
         log.info("event %s", event.to_json())

@@ -109,8 +109,11 @@ class ShardWatch:
     def rows(self, stream: str) -> tuple[ShardRow, ...] | None:
         return self._rows.get(stream)
 
-    def poll(self, clients, streams: dict[str, int | None], now: int, gate: Gate) -> None:
-        """``streams``: name -> open shards as described; a different count re-lists."""
+    def list_shards(
+        self, clients, streams: dict[str, int | None], gate: Gate
+    ) -> dict[str, list[dict]]:
+        """The shards of ``streams`` (name -> open shards as described; a different count
+        re-lists), from the cache where it is current."""
         listed: dict[str, list[dict]] = {}
         for name, open_count in streams.items():
             shards = self._lists.get(
@@ -122,6 +125,10 @@ class ShardWatch:
                     name, lambda n=name: kinesis.list_shards(clients.kinesis, n, gate)
                 )
             listed[name] = shards
+        return listed
+
+    def fetch(self, clients, listed: dict[str, list[dict]], now: int, gate: Gate) -> None:
+        """Read the listed streams' open shards' write metrics and build their rows."""
         queries = [
             q
             for name, shards in listed.items()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from kmon.model import limits, units
 from kmon.model.detail import ShardRow
@@ -28,6 +29,13 @@ PERIOD = 60
 PEAK_WINDOW_SEC = 3600
 # Findings of one kind per consumer (stalled shards, say) shown at most this many times.
 MAX_PER_KIND = 5
+
+GET_RECORDS = limits.SHARD_GET_RECORDS_PER_SEC
+SHARD_WRITE_LIMIT = (
+    f"{units.limit_rate(limits.SHARD_WRITE_BYTES_PER_SEC)} / "
+    f"{limits.SHARD_WRITE_RECORDS_PER_SEC:,} rec/s"
+)
+SHARD_READ = units.limit_rate(limits.SHARD_READ_BYTES_PER_SEC)
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class StreamFacts:
     open_shards: int | None
     retention_hours: int | None
     efo_consumers: int | None
-    described_at: object | None = None  # datetime; kept opaque here
+    described_at: datetime | None = None
     # Shard-level metrics enabled (enhanced monitoring); None until described.
     shard_level_metrics: tuple[str, ...] | None = None
 
@@ -128,19 +136,14 @@ class History:
         if cap is None:
             return None
         vals = [
-            v / c * 100
-            for v, c in (
-                (self.rate("incoming_bytes", ts), cap[0]),
-                (self.rate("incoming_records", ts), cap[1]),
-            )
-            if v is not None
+            pct_of(self.rate("incoming_bytes", ts), cap[0]),
+            pct_of(self.rate("incoming_records", ts), cap[1]),
         ]
-        return max(vals) if vals else None
+        return max((v for v in vals if v is not None), default=None)
 
     def read_util(self, ts: int | None = None) -> float | None:
         cap = self.capacity()
-        v = self.rate("outgoing_bytes", ts)
-        return None if cap is None or v is None else v / cap[2] * 100
+        return None if cap is None else pct_of(self.rate("outgoing_bytes", ts), cap[2])
 
     def calls_per_shard_sec(self, ts: int | None = None) -> float | None:
         v = self.rate("get_records_calls", ts)
@@ -309,8 +312,8 @@ def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> 
         evidence = "; ".join(
             p
             for p in (
-                f"{shard.shard_id} at {units.pct(shard.write_utilization_pct)} of its 1 MiB/s / "
-                f"1,000 rec/s write limit (hot at {t.shard_hot_pct:g}%)",
+                f"{shard.shard_id} at {units.pct(shard.write_utilization_pct)} of its "
+                f"{SHARD_WRITE_LIMIT} write limit (hot at {t.shard_hot_pct:g}%)",
                 f"{units.pct(share)} of the stream's writes on {units.pct(shard.hash_share_pct)} "
                 "of the key space"
                 if share is not None
@@ -358,7 +361,7 @@ def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> 
             f.name,
             "writes throttled while the stream has spare capacity: partition keys are uneven",
             "; ".join(p for p in (thr_text, stream_util) if p),
-            "Some shard gets more than its 1 MiB/s or 1,000 records/s. "
+            f"Some shard gets more than its {SHARD_WRITE_LIMIT}. "
             + (
                 "Press s to see which shard is hot."
                 if enhanced
@@ -397,7 +400,7 @@ def _polling_readers(consumers: Sequence[ConsumerLag]) -> list[str]:
 def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -> list[Finding]:
     f = h.facts
     calls = h.calls_per_shard_sec()
-    calls_pct = None if calls is None else calls / limits.SHARD_GET_RECORDS_PER_SEC * 100
+    calls_pct = pct_of(calls, GET_RECORDS)
     read_pct = h.read_util()
     throttle = t.throttling(h.recent("read_throttled", t.throttle_crit_minutes))
     busy = t.shared_read_busy(calls_pct) or t.shared_read_busy(read_pct)
@@ -409,7 +412,7 @@ def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
     else:
         since = h.run_start(
             lambda ts: (
-                t.shared_read_busy(_pct(h.calls_per_shard_sec(ts), 5))
+                t.shared_read_busy(pct_of(h.calls_per_shard_sec(ts), GET_RECORDS))
                 or t.shared_read_busy(h.read_util(ts))
             )
         )
@@ -419,7 +422,7 @@ def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
             f"{calls:.1f} GetRecords calls/s per shard (limit {limits.SHARD_GET_RECORDS_PER_SEC}/s)"
         )
     if read_pct is not None:
-        parts.append(f"reads at {units.pct(read_pct)} of 2 MiB/s per shard")
+        parts.append(f"reads at {units.pct(read_pct)} of {SHARD_READ} per shard")
     thr = h.at("read_throttled")
     if thr:
         parts.append(f"{units.count(thr)} reads throttled in the last minute")
@@ -441,8 +444,9 @@ def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
             if throttle is not Health.OK
             else "polling readers near the shared read limit",
             "; ".join(parts),
-            "All polling (GetRecords) readers share 5 calls/s and 2 MiB/s per shard. "
-            "Move readers to enhanced fan-out: each registered consumer gets its own 2 MiB/s "
+            f"All polling (GetRecords) readers share {limits.SHARD_GET_RECORDS_PER_SEC} calls/s "
+            f"and {SHARD_READ} per shard. Move readers to enhanced fan-out: each registered "
+            f"consumer gets its own {units.limit_rate(limits.EFO_READ_BYTES_PER_SEC)} "
             f"per shard, pushed, with no call limit ({efo} of "
             f"{limits.MAX_EFO_CONSUMERS} registered now). {known}",
             f"aws kinesis register-stream-consumer --stream-arn {q(f.arn or '<arn>')} "
@@ -453,8 +457,9 @@ def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
     ]
 
 
-def _pct(v: float | None, limit: float) -> float | None:
-    return None if v is None else v / limit * 100
+def pct_of(value: float | None, limit: float | None) -> float | None:
+    """``value`` as a percentage of ``limit``; None without either."""
+    return None if value is None or not limit else value / limit * 100
 
 
 def _iterator_age(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -> list[Finding]:
@@ -667,7 +672,8 @@ def _lag_advice(f: StreamFacts, c: ConsumerLag) -> tuple[str, str | None]:
         return ("Make the function faster or split shards to spread batches wider.", None)
     if c.kind == "efo":
         return (
-            f"{c.name} has its own 2 MiB/s per shard: Kinesis is not the limit. Scale the "
+            f"{c.name} has its own {units.limit_rate(limits.EFO_READ_BYTES_PER_SEC)} per shard: "
+            "Kinesis is not the limit. Scale the "
             "consumer application's processing.",
             None,
         )

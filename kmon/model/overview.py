@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from kmon.model.detail import ShardRow
-from kmon.model.findings import History, StreamFacts, health_of, judge_stream
+from kmon.model.findings import History, StreamFacts, health_of, judge_stream, pct_of
 from kmon.model.health import Health
 from kmon.model.lag import ConsumerLag
 from kmon.model.rules import Thresholds
@@ -27,12 +27,6 @@ FLEET_SPREAD_SEC = 2 * 60
 # (or two refreshes, if longer); after that it is unknown. One failed poll does not turn a
 # whole wall screen grey.
 STALE_HEALTH_SEC = 5 * 60
-
-
-def _pct(value: float | None, capacity: float | None) -> float | None:
-    if value is None or not capacity:
-        return None
-    return value / capacity * 100.0
 
 
 OVERVIEW_KEYS = (
@@ -93,9 +87,9 @@ def stream_state(
     # On-demand: capacity adapts to 2x the 30-day peak, which 3 hours of history cannot know;
     # utilization stays null rather than a guess presented as a measurement.
     utils = (
-        _pct(in_bytes, cap[0] if cap else None),
-        _pct(in_records, cap[1] if cap else None),
-        _pct(out_bytes, cap[2] if cap else None),
+        pct_of(in_bytes, cap[0] if cap else None),
+        pct_of(in_records, cap[1] if cap else None),
+        pct_of(out_bytes, cap[2] if cap else None),
     )
     judged = metrics_available or (metrics_recent and minute is not None)
     # Without metrics nothing is judged: the collector shows the last judgement, marked stale.

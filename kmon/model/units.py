@@ -48,6 +48,12 @@ def bytes_rate(value: float | None) -> str:
     return text if text == DASH else f"{text}/s"
 
 
+def limit_rate(value: float) -> str:
+    """A service limit, a round number: 1 MiB/s, 2 MiB/s (not 1.0 MiB/s)."""
+    v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
+    return f"{v:g} {unit}/s"
+
+
 def count(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return DASH

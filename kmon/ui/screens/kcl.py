@@ -24,9 +24,6 @@ COLUMNS = (
     ("parents", "Parents", 22),
 )
 
-# Owner switches since the last checkpoint at which a lease counts as thrashing.
-THRASHING = 3
-
 
 class KclScreen(TableScreen):
     TABLE_ID = "leases"
@@ -63,6 +60,7 @@ class KclScreen(TableScreen):
             title.append("  " + app.full_note, style="yellow")
         self.query_one("#leases-title", Static).update(title)
 
+        rules = self.app.thresholds
         rows = {}
         for lease in app.shards:
             switches = lease.owner_switches
@@ -73,7 +71,7 @@ class KclScreen(TableScreen):
                 status_text(lease.status),
                 Text(
                     fmt.DASH if switches is None else str(switches),
-                    style="bold red" if switches is not None and switches >= THRASHING else "",
+                    style="bold red" if rules.thrashing(switches) else "",
                     justify="right",
                 ),
                 fmt.plain(_short(lease.checkpoint)),

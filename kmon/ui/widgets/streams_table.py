@@ -59,8 +59,8 @@ def _right(s: str) -> Text:
 
 MODES = {"ON_DEMAND": "on-dem", "PROVISIONED": "prov"}
 
-# Most important first, so a narrow terminal still shows name, health, throughput against
-# capacity, iterator age and throttling; the control-plane columns come last.
+# Most important first, so a narrow terminal still shows name, health and its cause, then
+# utilization, iterator age and throttling; the control-plane columns come last.
 COLUMNS: tuple[Column, ...] = (
     Column(
         "name", "Stream", 24, "N", lambda s: s.name.lower(), lambda s, v: fmt.plain(s.name), False
@@ -76,36 +76,12 @@ COLUMNS: tuple[Column, ...] = (
         False,
     ),
     Column(
-        "shards",
-        "Shards",
-        6,
-        "S",
-        lambda s: s.open_shards,
-        lambda s, v: _right(fmt.count(s.open_shards)),
-    ),
-    Column(
-        "in_bytes",
-        "In",
-        10,
-        "I",
-        lambda s: s.incoming_bytes_per_sec,
-        lambda s, v: _right(fmt.bytes_rate(s.incoming_bytes_per_sec)),
-    ),
-    Column(
         "write_util",
         "Write%",
         6,
         "U",
         lambda s: _write_util(s),
         lambda s, v: _util_text(_write_util(s), v.rules),
-    ),
-    Column(
-        "out_bytes",
-        "Out",
-        10,
-        "O",
-        lambda s: s.outgoing_bytes_per_sec,
-        lambda s, v: _right(fmt.bytes_rate(s.outgoing_bytes_per_sec)),
     ),
     Column(
         "iter_age",
@@ -132,12 +108,36 @@ COLUMNS: tuple[Column, ...] = (
         lambda s, v: _throttle_text(s.read_throttled_per_min),
     ),
     Column(
+        "in_bytes",
+        "In",
+        10,
+        "I",
+        lambda s: s.incoming_bytes_per_sec,
+        lambda s, v: _right(fmt.bytes_rate(s.incoming_bytes_per_sec)),
+    ),
+    Column(
+        "out_bytes",
+        "Out",
+        10,
+        "O",
+        lambda s: s.outgoing_bytes_per_sec,
+        lambda s, v: _right(fmt.bytes_rate(s.outgoing_bytes_per_sec)),
+    ),
+    Column(
         "worst_lag",
         "Worst lag",
         22,
         "L",
         lambda s: _worst_lag_key(s),
         lambda s, v: _worst_lag_text(s),
+    ),
+    Column(
+        "shards",
+        "Shards",
+        6,
+        "S",
+        lambda s: s.open_shards,
+        lambda s, v: _right(fmt.count(s.open_shards)),
     ),
     Column("status", "Status", 8, "Y", lambda s: s.status, lambda s, v: fmt.plain(s.status), False),
     Column(
