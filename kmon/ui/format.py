@@ -23,8 +23,7 @@ from kmon.model.units import (  # noqa: F401  (re-exported: screens format throu
     pct,
     scaled_bytes,
 )
-
-LEVEL_STYLE = {Health.WARN: "yellow", Health.CRIT: "bold red"}
+from kmon.ui.styles import HEALTH_STYLE, LEVEL_STYLE  # noqa: F401  (re-exported)
 
 
 def util_style(level: Health, ok: str = "") -> str:
@@ -44,14 +43,6 @@ def clock_hm(epoch: float) -> str:
 
 def usd(value: float) -> str:
     return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:.4f}"
-
-
-HEALTH_STYLE = {
-    Health.OK: ("✓ OK", "bold green"),
-    Health.WARN: ("▲ WARN", "bold yellow"),
-    Health.CRIT: ("✖ CRIT", "bold red"),
-    Health.UNKNOWN: ("? UNKNOWN", "dim"),
-}
 
 
 def health(h: Health, for_sec: float | None = None, stale: bool = False) -> Text:

@@ -13,7 +13,7 @@ from kmon.model.health import Health
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
-from kmon.ui.screens.stream import STATUS_STYLE
+from kmon.ui.styles import STATUS_STYLE
 
 COLUMNS = (
     ("at", "Began", 16),

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
-from kmon.ui.screens.stream import status_text
+from kmon.ui.styles import status_text
 from kmon.ui.widgets.tables import sync_rows
 
 # What an on-call engineer reads first fits in 80 columns; the rest scrolls.

@@ -15,20 +15,11 @@ from kmon.model.detail import WINDOWS_SEC, StreamDetail, time_to_reach
 from kmon.model.snapshot import FleetSnapshot, StreamState
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
+from kmon.ui.styles import status_text
 from kmon.ui.widgets.charts import Limit, Line, TimeChart
 from kmon.ui.widgets.findings import findings_text
 from kmon.ui.widgets.gauges import gauge, sparkline
 from kmon.ui.widgets.tables import add_columns, sync_rows
-
-STATUS_STYLE = {
-    "ok": ("✓ OK", "green"),
-    "warn": ("▲ WARN", "yellow"),
-    "err": ("✖ ERR", "bold red"),
-    "stall": ("■ STALL", "bold red"),
-    "stop": ("■ STOP", "bold red"),
-    "unknown": ("? UNKNOWN", "dim"),
-}
-
 
 # Most telling first: a half-width panel on a 120-column terminal shows name to verdict.
 CONSUMER_COLUMNS = (
@@ -348,11 +339,6 @@ class StreamScreen(KmonScreen):
         from kmon.ui.screens.shards import ShardsScreen
 
         self.app.push_screen(ShardsScreen(self.stream_name))
-
-
-def status_text(status) -> Text:
-    label, style = STATUS_STYLE.get(str(status.value), (str(status.value).upper(), ""))
-    return Text(label, style=style)
 
 
 def consumer_cells(c) -> tuple[Text, ...]:

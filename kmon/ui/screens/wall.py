@@ -13,7 +13,7 @@ from kmon.model.health import Health
 from kmon.model.snapshot import FleetSnapshot, StreamState
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
-from kmon.ui.widgets.streams_table import LAG_STYLE
+from kmon.ui.styles import LAG_STYLE
 
 
 def wall_order(streams: tuple[StreamState, ...]) -> list[StreamState]:

@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import StreamState
 from kmon.ui import format as fmt
+from kmon.ui.styles import LAG_STYLE
 from kmon.ui.widgets.tables import shown
 
 
@@ -182,9 +183,6 @@ def _write_util(s: StreamState) -> float | None:
         v for v in (s.write_bytes_utilization_pct, s.write_records_utilization_pct) if v is not None
     ]
     return max(vals) if vals else None
-
-
-LAG_STYLE = {"warn": "yellow", "err": "bold red", "stall": "bold red", "stop": "bold red"}
 
 
 def _worst_lag_key(s: StreamState) -> tuple[int, float] | None:
