@@ -94,11 +94,12 @@ class ApiBudget:
 class Accounting:
     """Counts every request sent and every CloudWatch metric requested.
 
-    Rates are over a trailing hour, and never divide by less than one refresh interval, so the
-    first poll's counts read as what a steady refresh costs rather than a spike.
+    Rates are the current rate: over the last five minutes (opening a stream's hours of
+    history an hour ago says nothing about now), and never divide by less than one refresh
+    interval, so the first poll's counts read as what a steady refresh costs, not a spike.
     """
 
-    WINDOW = 3600.0
+    WINDOW = 300.0
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self._clock = clock
@@ -123,9 +124,9 @@ class Accounting:
             self._metric_events.append((self._clock(), n))
 
     def _trim(self, now: float) -> None:
-        while self._call_times and self._call_times[0] < now - self.WINDOW:
+        while self._call_times and self._call_times[0] <= now - self.WINDOW:
             self._call_times.popleft()
-        while self._metric_events and self._metric_events[0][0] < now - self.WINDOW:
+        while self._metric_events and self._metric_events[0][0] <= now - self.WINDOW:
             self._metric_events.popleft()
 
     def mark_steady(self) -> None:

@@ -7,6 +7,7 @@ object, so the JSON is the contract scripts and tests rely on.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,6 +116,11 @@ class ApiUsage:
     def cloudwatch_usd_per_day(self) -> float:
         return self.metrics_per_hour * 24 / 1000 * CLOUDWATCH_USD_PER_1000_METRICS
 
+    @property
+    def cloudwatch_usd_so_far(self) -> float:
+        """What every metric requested since kmon started has cost."""
+        return self.metrics_requested / 1000 * CLOUDWATCH_USD_PER_1000_METRICS
+
     def to_dict(self) -> dict:
         return {
             "calls": self.calls,
@@ -122,14 +128,30 @@ class ApiUsage:
             "calls_per_min": round(self.calls_per_min, 2),
             "metrics_per_hour": round(self.metrics_per_hour, 1),
             "cloudwatch_usd_per_day": round(self.cloudwatch_usd_per_day, 4),
+            "cloudwatch_usd_so_far": round(self.cloudwatch_usd_so_far, 4),
             "calls_by_api": dict(sorted(self.calls_by_api.items())),
         }
+
+
+def worst_first(streams: Iterable[StreamState]) -> list[StreamState]:
+    """Worst health first; among equals, the longest in trouble first, then by name. The
+    wall, the palette and anything that lists "what matters first" share this order."""
+    return sorted(streams, key=lambda s: (-s.health.rank, s.since or float("inf"), s.name))
 
 
 @dataclass(frozen=True)
 class ErrorInfo:
     source: str
     message: str
+
+    @property
+    def note(self) -> bool:
+        """A consumer kind kmon cannot read is a note, not an outage."""
+        return is_note(self.source)
+
+
+def is_note(source: str) -> bool:
+    return source.startswith("lag:")
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,17 @@ from datetime import datetime, timezone
 
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.worker import Worker, WorkerState
 
 from kmon.model.alerting import Alert, Alerter
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import FleetSnapshot
-from kmon.ui.commands import StreamCommands
+from kmon.ui.commands import StreamCommands, jump_palette
 from kmon.ui.messages import SnapshotReady
 from kmon.ui.notify import desktop_notification
 from kmon.ui.screens.base import KmonScreen
+from kmon.ui.screens.errors import ErrorsScreen
 from kmon.ui.screens.events import EventsScreen
 from kmon.ui.screens.help import HelpScreen
 from kmon.ui.screens.overview import OverviewScreen
@@ -66,6 +68,7 @@ class KmonApp(App):
         Binding("p", "toggle_pause", "Pause", id="pause"),
         Binding("w", "toggle_wall", "Wall", id="wall"),
         Binding("e", "events", "Events", id="events"),
+        Binding("x", "errors", "Errors", id="errors"),
     ]
 
     def __init__(
@@ -251,6 +254,17 @@ class KmonApp(App):
             self.pop_screen()
             return
         self.push_screen(EventsScreen())
+
+    def action_command_palette(self) -> None:
+        """`:` jumps to a stream: the palette says so and lists the worst first."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(jump_palette())
+
+    def action_errors(self) -> None:
+        if isinstance(self.screen, ErrorsScreen):
+            self.pop_screen()
+            return
+        self.push_screen(ErrorsScreen())
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -1,31 +1,50 @@
-"""The command palette (`:`): jump to any stream by fuzzy name."""
+"""The command palette (`:`): jump to any stream, worst first, by fuzzy name."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from rich.text import Text
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+
+from kmon.model.snapshot import worst_first
+from kmon.ui import format as fmt
+
+PLACEHOLDER = "Jump to stream…"
+
+
+def jump_palette() -> CommandPalette:
+    return CommandPalette(placeholder=PLACEHOLDER, id="--command-palette")
 
 
 class StreamCommands(Provider):
     def _streams(self):
         snapshot = getattr(self.app, "snapshot", None)
-        return snapshot.streams if snapshot is not None else ()
+        return worst_first(snapshot.streams) if snapshot is not None else ()
+
+    @staticmethod
+    def _help(s) -> str:
+        # Help text is markup to the palette: a finding's summary is escaped by building it
+        # from a plain Text.
+        label = fmt.HEALTH_STYLE[s.health][0]
+        cause = s.findings[0].summary if s.findings else ""
+        return Text(f"{label}  {cause}".rstrip()).markup
 
     async def discover(self) -> Hits:
         for s in self._streams():
             yield DiscoveryHit(
-                s.name, partial(self.app.open_stream, s.name), help=f"health {s.health.value}"
+                Text(s.name), partial(self.app.open_stream, s.name), help=self._help(s)
             )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for s in self._streams():
+        for rank, s in enumerate(self._streams()):
             score = matcher.match(s.name)
             if score > 0:
+                # Among equal matches the worse stream comes first (the palette sorts by score).
                 yield Hit(
-                    score,
+                    score + (1 - rank / 1e6) * 1e-3,
                     matcher.highlight(s.name),
                     partial(self.app.open_stream, s.name),
-                    help=f"open stream · health {s.health.value}",
+                    help=self._help(s),
                 )

@@ -108,3 +108,15 @@ def test_rates_after_the_first_poll_show_running_cost_not_start_cost():
     acc.count_call("ListStreams")
     acc.count_call("GetMetricData")
     assert acc.rates(interval=60)[0] == 2
+
+
+def test_rates_are_the_last_five_minutes_not_the_average_since_start():
+    clock = Clock()
+    acc = Accounting(clock)
+    acc.count_metrics(6000)  # opening a stream: its three hours of history, once
+    for minute in range(1, 11):
+        clock.t = 60 * minute
+        acc.count_metrics(100)  # then 100 metrics a minute
+    # At t=600 s the last five minutes hold five polls: 500 metrics / 300 s = 6,000 an hour
+    # ($0.01 per 1,000: $1.44 a day), where an average since start would say 43,200.
+    assert acc.rates(interval=60)[1] == 6000

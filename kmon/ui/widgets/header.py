@@ -12,6 +12,9 @@ from textual.widgets import Static
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 
+# With several errors the header shows each in turn for this long; `x` lists them all.
+CYCLE_SEC = 5
+
 
 class HeaderBar(Static):
     DEFAULT_CSS = """
@@ -112,17 +115,30 @@ class HeaderBar(Static):
             line2.append("  ")
             line2.append(f"describing {snap.pending} more streams…", style="italic")
         if snap is not None and snap.errors:
-            # Consumer-lag notes (a consumer kind kmon cannot read) are not outages.
-            errors = [e for e in snap.errors if not e.source.startswith("lag:")]
-            notes = [e for e in snap.errors if e.source.startswith("lag:")]
-            if errors:
-                first = errors[0]
-                more = f" (+{len(errors) - 1} more in kmon snapshot)" if len(errors) > 1 else ""
-                line2.append("  ")
-                line2.append(" ERROR ", style="bold reverse red")
-                line2.append(f" {first.source}: {first.message}{more}", style="red")
-            elif notes:
-                more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
-                line2.append("  ")
-                line2.append(f"note: {notes[0].message}{more}", style="yellow")
+            line2.append_text(_problem(snap, now))
         return line1, line2
+
+
+def _problem(snap: FleetSnapshot, now: datetime) -> Text:
+    """The current error (cycling through several, so each is read in turn), else a note."""
+    t = Text()
+    errors = [e for e in snap.errors if not e.note]
+    notes = [e for e in snap.errors if e.note]
+    shown = errors or notes
+    if not shown:
+        return t
+    i = int(now.timestamp() // CYCLE_SEC) % len(shown)
+    e = shown[i]
+    t.append("  ")
+    count = f" {i + 1}/{len(shown)}" if len(shown) > 1 else ""
+    # The hint comes before the message: a long message is cut at the right edge.
+    hint = " x: all ·" if len(errors) + len(notes) > 1 else ""
+    if errors:
+        t.append(f" ERROR{count} ", style="bold reverse red")
+        t.append(hint, style="dim")
+        t.append(f" {e.source}: {e.message}", style="red")
+    else:
+        t.append(f"note{count}:", style="yellow")
+        t.append(hint, style="dim")
+        t.append(f" {e.message}", style="yellow")
+    return t

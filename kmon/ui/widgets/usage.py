@@ -1,4 +1,4 @@
-"""What kmon itself costs: API calls per minute, metrics per hour, CloudWatch dollars per day."""
+"""What kmon itself costs: the current rate (the last five minutes) and the totals so far."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ class UsageBar(Static):
     """
 
     def show(self, api: ApiUsage) -> None:
-        t = Text()
-        t.append(f"API {api.calls_per_min:.0f} calls/min")
-        t.append(f" · {fmt.count(api.metrics_per_hour)} metrics/h")
-        t.append(f" · CloudWatch ≈ {fmt.usd(api.cloudwatch_usd_per_day)}/day")
-        t.append(f" · {api.calls} calls, {fmt.count(api.metrics_requested)} metrics so far")
+        # The rate first: on a narrow terminal the line is cut at the right, totals go first.
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f"CloudWatch ≈ {fmt.usd(api.cloudwatch_usd_per_day)}/day now")
+        t.append(f" ({fmt.count(api.metrics_per_hour)} metrics/h, last 5 min)")
+        t.append(f" · API {api.calls_per_min:.0f} calls/min")
+        t.append(
+            f" · since start {fmt.usd(api.cloudwatch_usd_so_far)}: "
+            f"{fmt.count(api.metrics_requested)} metrics, {fmt.count(api.calls)} calls"
+        )
         self.update(t)
