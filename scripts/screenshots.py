@@ -61,21 +61,26 @@ async def render(overview, detailed, keys: tuple[str, ...], path: Path) -> None:
         app.save_screenshot(filename=path.name, path=str(path.parent))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="screenshots", type=Path)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+def demo_snapshots(focus: str = THROTTLED):
+    """The demo world's fleet at FROZEN: the overview snapshot, then one with ``focus``'s
+    detail. The same seed and clock give the same numbers on every machine."""
     with DemoWorld(seed=7, clock=lambda: FROZEN, run_thread=False) as world:
         collector = Collector(
             CollectorOptions(region=world.region, endpoint_url=world.endpoint, emulator=True),
             clock=lambda: FROZEN,
         )
         overview = collector.poll(complete=True)
-        collector.set_focus(THROTTLED, 3600)
+        collector.set_focus(focus, 3600)
         detailed = collector.poll()
-    overview = replace(overview, generated_at=FROZEN)
-    detailed = replace(detailed, generated_at=FROZEN)
+    return replace(overview, generated_at=FROZEN), replace(detailed, generated_at=FROZEN)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="screenshots", type=Path)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    overview, detailed = demo_snapshots()
     for name, keys in SHOTS.items():
         svg = args.out / f"{name}.svg"
         asyncio.run(render(overview, detailed, keys, svg))
