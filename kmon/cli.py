@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import shutil
@@ -14,7 +15,25 @@ from dataclasses import fields, replace
 from urllib.parse import urlparse
 
 from kmon import __version__
-from kmon.config import MIN_REFRESH, ConfigError, Settings, load_settings, seconds
+from kmon.config import (
+    DEFAULT_REFRESH,
+    DEMO_REFRESH,
+    MIN_REFRESH,
+    ConfigError,
+    Settings,
+    config_path,
+    endpoint_problem,
+    load_settings,
+    seconds,
+)
+
+# Exit statuses (README, "kmon snapshot" and "kmon events"; `kmon snapshot --help`).
+EXIT_OK = 0
+EXIT_FAILED = 1  # nothing usable: no JSON (credentials, region, endpoint, deadline, ...)
+EXIT_USAGE = 2  # a bad option, value or setting
+EXIT_PARTIAL = 3  # the JSON is printed, but some sources failed (one stderr line each)
+
+SNAPSHOT_TIMEOUT = 60.0  # seconds `kmon snapshot` waits for its poll, --timeout
 
 DESCRIPTION = """\
 kmon: a live terminal dashboard for AWS Kinesis Data Streams.
@@ -60,12 +79,13 @@ def _at_least(minimum: float):
 
 refresh_seconds = _at_least(MIN_REFRESH)
 cycle_seconds = _at_least(1)
+timeout_seconds = _at_least(1)
 
 
 def endpoint_url(text: str) -> str:
-    parsed = urlparse(text)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    problem = endpoint_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 
@@ -92,18 +112,35 @@ def port_number(text: str) -> int:
     return value
 
 
-def _add_common(p: argparse.ArgumentParser, suppress: bool, dashboard: bool = True) -> None:
-    """Options every command takes; subcommands repeat them so they work on either side."""
+def _add_common(
+    p: argparse.ArgumentParser,
+    suppress: bool,
+    dashboard: bool = True,
+    refresh_default: float | None = DEFAULT_REFRESH,
+    refresh_when: str = "",
+    aws_options: bool = True,
+) -> None:
+    """Options every command takes; subcommands repeat them so they work on either side.
+    Without ``aws_options`` (and with no ``refresh_default``, for --refresh) the options are
+    still parsed, so main can refuse them with a reason, but not shown."""
     d = {"default": argparse.SUPPRESS} if suppress else {}
+
+    def shown(text: str) -> str:
+        return text if aws_options else argparse.SUPPRESS
+
     aws = p.add_argument_group("AWS")
-    aws.add_argument("--profile", metavar="NAME", help="AWS profile (default: AWS_PROFILE)", **d)
-    aws.add_argument("--region", metavar="REGION", help="AWS region (default: profile's)", **d)
+    aws.add_argument(
+        "--profile", metavar="NAME", help=shown("AWS profile (default: AWS_PROFILE)"), **d
+    )
+    aws.add_argument(
+        "--region", metavar="REGION", help=shown("AWS region (default: profile's)"), **d
+    )
     aws.add_argument(
         "--endpoint-url",
         metavar="URL",
         dest="endpoint_url",
         type=endpoint_url,
-        help="send every AWS call to URL, for emulators such as moto or LocalStack",
+        help=shown("send every AWS call to URL, for emulators such as moto or LocalStack"),
         **d,
     )
     view = p.add_argument_group("what to watch")
@@ -120,8 +157,10 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool, dashboard: bool = Tr
         "--refresh",
         metavar="SECONDS",
         type=refresh_seconds,
-        help=f"seconds between polls (default 60, minimum {MIN_REFRESH:g}); "
-        "CloudWatch data is per minute",
+        help=argparse.SUPPRESS
+        if refresh_default is None
+        else f"{refresh_when}seconds between polls (default {refresh_default:g}, "
+        f"minimum {MIN_REFRESH:g}); CloudWatch data is per minute",
         **d,
     )
     lag = p.add_argument_group("consumer lag")
@@ -180,10 +219,27 @@ def build_parser() -> argparse.ArgumentParser:
     snap = sub.add_parser(
         "snapshot",
         help="poll once and print JSON",
-        description="Poll once and print one JSON document to stdout (format: see README). "
-        "Exits 1 with one line on stderr when AWS cannot be reached.",
+        description="Poll once and print one JSON document to stdout (format: see README).",
+        epilog=SNAPSHOT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_common(snap, suppress=True, dashboard=False)
+    _add_common(snap, suppress=True, dashboard=False, refresh_default=None)
+    once = snap.add_argument_group("snapshot")
+    once.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=timeout_seconds,
+        default=SNAPSHOT_TIMEOUT,
+        help=f"give up after this long without a complete poll (default {SNAPSHOT_TIMEOUT:g}, "
+        f"exit {EXIT_FAILED})",
+    )
+    once.add_argument(
+        "--allow-partial",
+        action="store_true",
+        dest="allow_partial",
+        help=f"exit {EXIT_OK}, not {EXIT_PARTIAL}, when some sources failed (still one line "
+        "each on stderr)",
+    )
     events = sub.add_parser(
         "events",
         help="print health changes as JSON lines (--follow: keep watching, run alert commands)",
@@ -191,10 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
         "kmon knows of, one JSON object per line, oldest first (right after starting, that is "
         "every stream and consumer not OK, with since when). With --follow, keep polling every "
         "refresh interval, print each new change as it happens and run the [alerts] command "
-        "for each alert; Ctrl-C stops it. Exits 1 with one line on stderr when AWS cannot be "
-        "reached.",
+        f"for each alert; Ctrl-C stops it. Exits {EXIT_FAILED} with one line on stderr when AWS "
+        "cannot be reached.",
     )
-    _add_common(events, suppress=True, dashboard=False)
+    _add_common(events, suppress=True, dashboard=False, refresh_when="with --follow: ")
     events.add_argument(
         "--follow",
         "-f",
@@ -206,9 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="dashboard on a simulated fleet (no AWS account needed)",
         description="Start an emulated Kinesis fleet in-process (moto, on 127.0.0.1) with "
         "streams that behave like a production account on a bad day, and open the dashboard "
-        "on it. Needs the demo extra: pip install '.[demo]' in a kmon checkout.",
+        f"on it, refreshing every {DEMO_REFRESH:g} s. Needs the demo extra: pip install "
+        "'.[demo]' in a kmon checkout. The world is its own account and region: --profile, "
+        "--region and --endpoint-url are refused; with --serve, so are the dashboard's "
+        "options (what to watch, lag, wall screen).",
     )
-    _add_common(demo, suppress=True)
+    _add_common(demo, suppress=True, refresh_default=DEMO_REFRESH, aws_options=False)
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--port", type=port_number, help="emulator port (default: a free one)")
     demo.add_argument(
@@ -217,6 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the world without the dashboard and print how to watch it",
     )
     return parser
+
+
+SNAPSHOT_EPILOG = f"""\
+exit status:
+  {EXIT_OK}  every source answered; the JSON is on stdout
+  {EXIT_FAILED}  nothing usable: one line on stderr, nothing on stdout (no credentials, unknown
+     profile, no region, endpoint unreachable, stream list denied, none of the --stream
+     exist, or no complete poll within --timeout)
+  {EXIT_USAGE}  a bad option, value or setting
+  {EXIT_PARTIAL}  partial: the JSON is on stdout, and stderr has one line per source that failed
+     (e.g. CloudWatch denied or throttled); --allow-partial makes this {EXIT_OK}
+"""
 
 
 def setup_logging(settings: Settings, to_stderr: bool) -> None:
@@ -242,9 +313,54 @@ def setup_logging(settings: Settings, to_stderr: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.INFO if settings.debug else logging.WARNING)
 
 
+# The command-line spelling of each option, by its argparse dest.
+FLAGS = {
+    "profile": "--profile",
+    "region": "--region",
+    "endpoint_url": "--endpoint-url",
+    "streams": "--stream",
+    "refresh": "--refresh",
+    "kcl_tables": "--kcl-table",
+    "probe_lag": "--probe-lag",
+    "wall": "--wall",
+    "cycle": "--cycle",
+}
+
+
+def refusal(args: argparse.Namespace) -> str | None:
+    """Why an option given on the command line would be ignored where it was given; None
+    when every option given does something. (Settings from KMON_* or the config file are for
+    the user's own fleet and are not refused.)"""
+    given = [dest for dest in FLAGS if getattr(args, dest, None) not in (None, False)]
+    command = args.command
+    for dest in given:
+        flag = FLAGS[dest]
+        if command in ("snapshot", "events") and dest in ("wall", "cycle"):
+            return f"{flag} is for the dashboard; {command} has no screen"
+        if command == "snapshot" and dest == "refresh":
+            return f"snapshot polls once: {flag} does not apply"
+        if command == "events" and dest == "refresh" and not args.follow:
+            return f"events polls once without --follow: {flag} does not apply"
+        if command == "demo" and dest in ("profile", "region", "endpoint_url"):
+            return (
+                "demo runs its own emulator (moto on 127.0.0.1, its own account and region): "
+                f"{flag} does not apply"
+            )
+        if command == "demo" and args.serve:
+            return (
+                f"demo --serve opens no dashboard: {flag} does not apply (give it to the kmon "
+                "that watches the world)"
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    refused = refusal(args)
+    if refused:
+        print(f"kmon: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     cli = {k: getattr(args, k) for k in SETTING_KEYS if getattr(args, k, None) is not None}
     if "kcl_tables" in cli:
         cli["kcl_tables"] = dict(cli["kcl_tables"])
@@ -255,9 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(cli)
     except ConfigError as exc:
         print(f"kmon: {exc}", file=sys.stderr)
-        return 2
-    if args.command in ("snapshot", "events") and (args.wall or args.cycle is not None):
-        parser.error(f"--wall and --cycle are for the dashboard; kmon {args.command} has no screen")
+        return EXIT_USAGE
     alerting = args.command in (None, "demo") or (args.command == "events" and args.follow)
     try:
         setup_logging(settings, to_stderr=args.command in ("snapshot", "events"))
@@ -265,10 +379,18 @@ def main(argv: list[str] | None = None) -> int:
             check_alert_command(settings)
     except ConfigError as exc:
         print(f"kmon: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    if args.command != "demo":
+        problem = missing_profile(settings, from_cli="profile" in cli)
+        if problem:
+            print(f"kmon: {problem}", file=sys.stderr)
+            return EXIT_FAILED
+        warning = plain_http_warning(settings.endpoint_url)
+        if warning:
+            print(f"kmon: warning: {warning}", file=sys.stderr, flush=True)
     try:
         if args.command == "snapshot":
-            return run_snapshot(settings)
+            return run_snapshot(settings, args.timeout, allow_partial=args.allow_partial)
         if args.command == "events":
             return run_events(settings, follow=args.follow)
         if args.command == "demo":
@@ -282,7 +404,82 @@ def main(argv: list[str] | None = None) -> int:
         from kmon.collector.errors import describe
 
         print(f"kmon: {describe(exc)}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
+
+
+def missing_profile(
+    settings: Settings, from_cli: bool, env: dict[str, str] | None = None
+) -> str | None:
+    """One line naming the profile and the files read when the profile kmon would use does
+    not exist; None when it exists, or when no profile is named."""
+    env = dict(os.environ) if env is None else env
+    if settings.profile:
+        name = settings.profile
+        if from_cli:
+            origin = "--profile"
+        elif env.get("KMON_PROFILE"):
+            origin = "KMON_PROFILE"
+        else:
+            origin = str(config_path(env))
+    else:
+        origin = next((v for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if env.get(v)), None)
+        if origin is None:
+            return None
+        name = env[origin]
+    import botocore.session
+    from botocore.exceptions import ProfileNotFound
+
+    session = botocore.session.Session(profile=name)
+    try:
+        session.get_scoped_config()
+        return None
+    except ProfileNotFound:
+        pass
+    except Exception:  # a config file botocore cannot parse: the collector says so
+        return None
+    files = []
+    for variable, var in (
+        ("config_file", "AWS_CONFIG_FILE"),
+        ("credentials_file", "AWS_SHARED_CREDENTIALS_FILE"),
+    ):
+        path = os.path.expanduser(str(session.get_config_variable(variable)))
+        notes = [var] if env.get(var) else []
+        if not os.path.exists(path):
+            notes.append("which does not exist")
+        files.append(f"{path} ({', '.join(notes)})" if notes else path)
+    return (
+        f"AWS profile {name!r} (from {origin}) is not in {files[0]} or {files[1]}: check "
+        "the name ('aws configure list-profiles' lists them)"
+    )
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and localhost: traffic that never leaves this machine."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def plain_http_warning(endpoint: str | None) -> str | None:
+    """What travels in the clear when the endpoint is plain http to another machine."""
+    if not endpoint:
+        return None
+    parsed = urlparse(endpoint)
+    if parsed.scheme != "http" or is_loopback(parsed.hostname):
+        return None
+    return (
+        f"{endpoint} is plain http to another machine: every request's signature, access key "
+        "id and any session token travel unencrypted (use https, or an emulator on 127.0.0.1)"
+    )
 
 
 def _collector(settings: Settings, emulator: bool = False):
@@ -313,29 +510,70 @@ def check_alert_command(settings: Settings) -> None:
 
 
 def _first_poll(settings: Settings):
-    """One complete poll, or None after saying on stderr why there is nothing to show."""
+    """One complete poll: (collector, snapshot, None), or (collector, None, why there is
+    nothing to show)."""
     collector = _collector(settings)
     snapshot = collector.poll(complete=True)
     fatal = collector.fatal_error()
     if fatal:
-        print(f"kmon: {fatal}", file=sys.stderr)
-        return collector, None
+        return collector, None, fatal
     if settings.streams and not snapshot.streams:
-        print(
-            f"kmon: none of the streams asked for exist in {snapshot.region}: "
+        return (
+            collector,
+            None,
+            f"none of the streams asked for exist in {snapshot.region}: "
             + ", ".join(settings.streams),
-            file=sys.stderr,
         )
-        return collector, None
-    return collector, snapshot
+    return collector, snapshot, None
 
 
-def run_snapshot(settings: Settings) -> int:
-    _, snapshot = _first_poll(settings)
+def failures(snapshot) -> list[str]:
+    """One line per source that failed; consumer kinds kmon could not read are notes."""
+    return [f"{e.source}: {e.message}" for e in snapshot.errors if not e.note]
+
+
+def _where(settings: Settings) -> str:
+    if settings.endpoint_url:
+        return settings.endpoint_url
+    return f"AWS in {settings.region}" if settings.region else "AWS"
+
+
+def run_snapshot(
+    settings: Settings, timeout: float = SNAPSHOT_TIMEOUT, allow_partial: bool = False
+) -> int:
+    # The poll runs in a daemon thread so a slow or silent endpoint (each call retried, each
+    # waiting its read timeout) cannot hold the command past its deadline.
+    outcome: list = []
+
+    def poll() -> None:
+        try:
+            outcome.append(_first_poll(settings))
+        except BaseException as exc:  # handed to the main thread, which reports it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=poll, name="kmon-snapshot", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        _say(
+            f"no complete answer from {_where(settings)} within {timeout:g} s (--timeout): "
+            "the endpoint or the network is slow or not answering"
+        )
+        return EXIT_FAILED
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    _, snapshot, problem = outcome[0]
     if snapshot is None:
-        return 1
+        _say(problem)
+        return EXIT_FAILED
     sys.stdout.write(snapshot.to_json() + "\n")
-    return 0
+    sys.stdout.flush()
+    failed = failures(snapshot)
+    for line in failed:
+        _say(line)
+    if failed and not allow_partial:
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 # While the collector still has streams to describe, poll again this soon.
@@ -366,9 +604,10 @@ class EventLines:
 
 def run_events(settings: Settings, follow: bool) -> int:
     try:
-        collector, snapshot = _first_poll(settings)
+        collector, snapshot, problem = _first_poll(settings)
         if snapshot is None:
-            return 1
+            _say(problem)
+            return EXIT_FAILED
         lines = EventLines(sys.stdout)
         lines.write_new(snapshot.events)
         if follow:
@@ -457,30 +696,40 @@ def run_dashboard(settings: Settings, emulator: bool = False) -> int:
     return app.return_code or 0
 
 
-DEMO_REFRESH = 15.0
-
-
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         from kmon.demo import DemoWorld, demo_available
+        from kmon.demo.emulator import (
+            MOTO_VERSION,
+            PortInUse,
+            installed_moto_version,
+            moto_version_problem,
+        )
     except ImportError:
         demo_available = None  # type: ignore[assignment]
     if demo_available is None or not demo_available():
-        print(
-            "kmon: the demo needs moto (the demo extra); in the kmon checkout run: "
-            "pip install '.[demo]'  (or: pip install 'moto[server]>=5.2,<5.3')",
-            file=sys.stderr,
+        pin = f"=={MOTO_VERSION}" if demo_available is not None else ""
+        _say(
+            "the demo needs moto (the demo extra); in the kmon checkout run: "
+            f"pip install '.[demo]'  (or: pip install 'moto[server]{pin}')"
         )
-        return 1
+        return EXIT_FAILED
+    problem = moto_version_problem(installed_moto_version())
+    if problem:
+        _say(problem)
+        return EXIT_FAILED
     world = DemoWorld(seed=args.seed, port=args.port)
     try:
         world.start()
-    except OSError as exc:
-        where = f"port {args.port}" if args.port else "a local port"
-        print(f"kmon: cannot start the demo on {where}: {exc.strerror or exc}", file=sys.stderr)
-        print("  pick another with --port, or leave it out for a free one", file=sys.stderr)
+    except PortInUse as exc:
+        reason = exc.strerror or exc
+        _say(f"cannot start the demo: {reason}: pick another with --port, or leave it out")
         world.stop()
-        return 1
+        return EXIT_FAILED
+    except OSError as exc:
+        _say(f"cannot start the demo: {exc.strerror or exc}")
+        world.stop()
+        return EXIT_FAILED
     try:
         if args.serve:
             return _serve(world)

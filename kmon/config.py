@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kmon.model.alerting import SEVERITIES, AlertSettings
 from kmon.model.rules import Thresholds
@@ -18,6 +19,9 @@ else:  # pragma: no cover
 
 MIN_REFRESH = 5.0
 DEFAULT_REFRESH = 60.0
+# `kmon demo` polls its own world this often unless --refresh says otherwise: its traffic
+# changes by the minute and a first-time viewer should see it move.
+DEMO_REFRESH = 15.0
 
 
 class ConfigError(Exception):
@@ -65,6 +69,27 @@ def seconds(value: object, minimum: float) -> float:
     return number
 
 
+def endpoint_problem(text: str) -> str | None:
+    """Why ``text`` is not an endpoint URL kmon can send AWS calls to; None if it is."""
+    parsed = urlparse(text)
+    try:
+        parsed.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return f"not an http(s) URL: {text!r} (bad port)"
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return f"not an http(s) URL: {text!r}"
+    return None
+
+
+def _endpoint_setting(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: endpoint_url must be a URL string")
+    problem = endpoint_problem(value)
+    if problem:
+        raise ConfigError(f"{where}: endpoint_url {problem}")
+    return value
+
+
 def _seconds_setting(name: str, value: object, minimum: float, where: str) -> float:
     try:
         return seconds(value, minimum)
@@ -99,6 +124,8 @@ def _from_file(path: Path, named: bool = False) -> dict:
         out["streams"] = tuple(out["streams"])
     if "cycle" in out:
         out["cycle"] = _seconds_setting("cycle", out["cycle"], 1, str(path))
+    if "endpoint_url" in out:
+        out["endpoint_url"] = _endpoint_setting(out["endpoint_url"], str(path))
     for flag in ("wall", "probe_lag"):
         if flag in out and not isinstance(out[flag], bool):
             raise ConfigError(f"{path}: {flag} must be true or false")
@@ -264,6 +291,8 @@ def _from_env(env: dict[str, str]) -> dict:
         value = env.get(f"KMON_{key.upper()}")
         if value:
             out[key] = value
+    if "endpoint_url" in out:
+        out["endpoint_url"] = _endpoint_setting(out["endpoint_url"], "KMON_ENDPOINT_URL")
     if env.get("KMON_REFRESH"):
         out["refresh"] = _seconds_setting(
             "refresh", env["KMON_REFRESH"], MIN_REFRESH, "KMON_REFRESH"

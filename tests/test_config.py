@@ -182,3 +182,19 @@ def test_every_alerts_setting_is_checked(tmp_path, text, needle):
         _load(cfg, text + "\n")
     msg = str(err.value)
     assert msg.startswith(f"{cfg}: ") and needle in msg and "\n" not in msg
+
+
+def test_endpoint_url_from_env_or_file_must_be_a_url(tmp_path):
+    assert load_settings({}, {"KMON_ENDPOINT_URL": "http://127.0.0.1:4566"}).endpoint_url == (
+        "http://127.0.0.1:4566"
+    )
+    for bad in ("localhost:4566", "ftp://x", "http://", "http://x:port"):
+        with pytest.raises(ConfigError, match="KMON_ENDPOINT_URL: endpoint_url not an http"):
+            load_settings({}, {"KMON_ENDPOINT_URL": bad})
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("endpoint_url = 4566\n")
+    with pytest.raises(ConfigError, match=f"{cfg}: endpoint_url must be a URL string"):
+        load_settings({}, {"KMON_CONFIG": str(cfg)})
+    cfg.write_text('endpoint_url = "127.0.0.1:4566"\n')
+    with pytest.raises(ConfigError, match="not an http"):
+        load_settings({}, {"KMON_CONFIG": str(cfg)})

@@ -3,7 +3,10 @@ and the world's moto backend instances (for the in-process patches)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import socket
 from typing import Any
 
 import boto3
@@ -11,22 +14,46 @@ from botocore.config import Config
 
 log = logging.getLogger(__name__)
 
-TESTED_MOTO = "5.2."  # metric_index and moto_patches reach into moto's backends
+# metric_index and moto_patches reach into moto's backends: the demo runs on exactly this
+# moto, the one pyproject.toml pins for the demo and test extras (a test keeps them equal).
+MOTO_VERSION = "5.2.5"
 DUMMY_KEY = "kmon-demo"  # moto accepts any static credentials
 SERVICES = ("kinesis", "cloudwatch", "dynamodb", "lambda", "iam", "sts")
+
+
+class PortInUse(OSError):
+    """The port asked for cannot be bound on 127.0.0.1."""
+
+
+def check_port(port: int) -> None:
+    """Raise PortInUse when 127.0.0.1:`port` cannot be bound, as the emulator would bind it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug does
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        raise PortInUse(exc.errno, f"port {port} on 127.0.0.1 is in use") from None
+    finally:
+        sock.close()
 
 
 def start_server(port: int | None) -> Any:
     """Start moto's ThreadedMotoServer on 127.0.0.1 (a free port when `port` is None)."""
     # moto logs every request through werkzeug; the dashboard's terminal stays clean.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if port:
+        check_port(port)
     server = _server_class()(ip_address="127.0.0.1", port=port or 0, verbose=False)
-    server.start()
+    # werkzeug prints its own two lines to stderr before giving up on a busy port (taken
+    # between the check and now); kmon says it once, in its own words.
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        server.start()
     if server.error is not None:
         # werkzeug reports a port it cannot bind by exiting its thread.
-        err = server.error
-        reason = "the port is in use" if isinstance(err, SystemExit) else repr(err)
-        raise OSError(f"cannot start the demo emulator on 127.0.0.1:{port or 0}: {reason}")
+        if isinstance(server.error, SystemExit):
+            raise PortInUse(f"port {port or 0} on 127.0.0.1 is in use")
+        raise OSError(f"cannot start the emulator on 127.0.0.1:{port or 0}: {server.error!r}")
     return server
 
 
@@ -91,8 +118,27 @@ def backends(account_id: str, region: str) -> dict[str, Any]:
     }
 
 
-def check_moto_version() -> None:
-    import moto
+def installed_moto_version() -> str | None:
+    """The installed moto's version (from its metadata, without importing it), or None."""
+    from importlib import metadata
 
-    if not moto.__version__.startswith(TESTED_MOTO):
-        log.warning("the demo world is tested on moto %sx, found %s", TESTED_MOTO, moto.__version__)
+    try:
+        return metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def moto_version_problem(found: str | None) -> str | None:
+    """One line saying which moto to install when `found` is not the one the demo needs."""
+    if found == MOTO_VERSION:
+        return None
+    install = f"pip install 'moto[server]=={MOTO_VERSION}'"
+    if found is None:
+        return f"the demo needs moto=={MOTO_VERSION} (not installed): {install}"
+    return f"the demo needs moto=={MOTO_VERSION} (found {found}): {install}"
+
+
+def check_moto_version() -> None:
+    problem = moto_version_problem(installed_moto_version())
+    if problem:
+        log.warning("%s", problem)

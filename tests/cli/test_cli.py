@@ -105,7 +105,7 @@ def test_options_work_before_or_after_the_command(endpoint, seeder):
     "args, env, needle",
     [
         (["snapshot", "--region", REGION], {}, "no AWS credentials found"),
-        (["snapshot", "--profile", "nope"], {}, "profile (nope) could not be found"),
+        (["snapshot", "--profile", "nope"], {}, "AWS profile 'nope' (from --profile) is not in"),
         (["snapshot"], CREDS, "no AWS region configured: pass --region"),
         (
             ["snapshot", "--endpoint-url", "http://127.0.0.1:9", "--region", REGION],

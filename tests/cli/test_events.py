@@ -50,12 +50,16 @@ def test_events_prints_what_is_wrong_as_json_lines_and_exits(endpoint, seeder):
 
 
 def test_events_refuses_flags_it_would_ignore():
-    for args in (["events", "--wall"], ["events", "--cycle", "10"], ["--wall", "events"]):
+    for args in (["events", "--wall"], ["events", "--cycle", "10"]):
         r = run(*args)
         assert r.returncode == 2 and "usage: kmon" in r.stderr, args
         assert "Traceback" not in r.stderr
-    r = run("--cycle", "20", "snapshot")
-    assert r.returncode == 2 and "--wall and --cycle are for the dashboard" in r.stderr
+    r = run("--wall", "events")  # given before the command: parsed, then refused in one line
+    assert r.returncode == 2
+    assert r.stderr == "kmon: --wall is for the dashboard; events has no screen\n"
+    r = run("events", "--refresh", "30")
+    assert r.returncode == 2
+    assert r.stderr == "kmon: events polls once without --follow: --refresh does not apply\n"
 
 
 def test_events_failures_are_one_line_and_exit_1():
