@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.widgets.header import HeaderBar
-from kmon.ui.widgets.tables import add_columns
+from kmon.ui.widgets.tables import Col, FitTable, add_columns
 
 
 class KmonScreen(Screen):
@@ -48,21 +48,27 @@ class KmonScreen(Screen):
 
 class TableScreen(KmonScreen):
     """A drill-down screen around one keyed table: a title line, the table, a note line.
-    Esc goes back."""
+    Esc goes back. ``COLUMNS`` as ``Col`` makes a table that sizes its columns from their
+    cells and the terminal (``FitTable``); as (key, label, width) one with fixed widths."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
     TABLE_ID = ""
-    COLUMNS: tuple[tuple[str, str, int], ...] = ()
+    COLUMNS: tuple[tuple[str, str, int], ...] | tuple[Col, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield self.make_header()
         yield Static(id=f"{self.TABLE_ID}-title", classes="table-title")
-        yield DataTable(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
+        options = dict(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
+        if self.COLUMNS and isinstance(self.COLUMNS[0], Col):
+            yield FitTable(self.COLUMNS, **options)
+        else:
+            yield DataTable(**options)
         yield Static(id=f"{self.TABLE_ID}-note", classes="table-note")
         yield Footer()
 
     def on_mount(self) -> None:
-        add_columns(self.table, self.COLUMNS)
+        if not isinstance(self.table, FitTable):
+            add_columns(self.table, self.COLUMNS)
         self.table.focus()
 
     @property

@@ -10,18 +10,20 @@ from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
 from kmon.ui.styles import status_text
-from kmon.ui.widgets.tables import sync_rows
+from kmon.ui.widgets.tables import Col, FitTable
 
-# What an on-call engineer reads first fits in 80 columns; the rest scrolls.
+# Widths come from the cells: owners (ip-10-0-239-149.ec2.internal) are shown whole while the
+# room is there. What an on-call engineer reads first stays on 80 columns; an owner is cut
+# (with …) before lag or status go, and the bookkeeping columns go first.
 COLUMNS = (
-    ("shard", "Shard", 20),
-    ("owner", "Owner", 22),
-    ("lag", "Lag", 8),
-    ("status", "Status", 9),
-    ("switches", "Switches", 8),
-    ("checkpoint", "Checkpoint", 22),
-    ("counter", "Lease #", 8),
-    ("parents", "Parents", 22),
+    Col("shard", "Shard", 0),
+    Col("owner", "Owner", 2, shrink=12),
+    Col("lag", "Lag", 1),
+    Col("status", "Status", 1),
+    Col("switches", "Switches", 3),
+    Col("checkpoint", "Checkpoint", 4),
+    Col("counter", "Lease #", 5),
+    Col("parents", "Parents", 6, shrink=20),
 )
 
 
@@ -34,6 +36,10 @@ class KclScreen(TableScreen):
         self.stream_name = stream
         self.application = application
 
+    @property
+    def table(self) -> FitTable:
+        return self.query_one("#leases", FitTable)
+
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
         stream = snapshot.stream(self.stream_name)
@@ -43,21 +49,24 @@ class KclScreen(TableScreen):
                 (c for c in stream.consumers if c.kind == "kcl" and c.name == self.application),
                 None,
             )
+        # Separating spaces end a span, never start one: the SVG export drops a span's
+        # leading spaces.
         title = Text()
-        title.append(self.application, style="bold")
-        title.append(f"  KCL application on {self.stream_name}")
+        title.append(f"{self.application}  ", style="bold")
+        title.append(f"KCL application on {self.stream_name}")
         if app is None:
-            title.append("  (no longer found)", style="red")
+            title.append("  ")
+            title.append("(no longer found)", style="red")
             self.query_one("#leases-title", Static).update(title)
             return
         title.append("  table ")
         title.append(app.table or fmt.DASH)
         title.append("  lag ")
-        title.append(fmt.duration_ms(app.lag_ms), style="bold")
-        title.append("  ")
+        title.append(f"{fmt.duration_ms(app.lag_ms)}  ", style="bold")
         title.append_text(status_text(app.status))
         if app.full_note:
-            title.append("  " + app.full_note, style="yellow")
+            title.append("  ")
+            title.append(app.full_note, style="yellow")
         self.query_one("#leases-title", Static).update(title)
 
         rules = self.app.thresholds
@@ -75,21 +84,24 @@ class KclScreen(TableScreen):
                     justify="right",
                 ),
                 fmt.plain(_short(lease.checkpoint)),
-                Text(fmt.DASH if lease.lease_counter is None else str(lease.lease_counter)),
+                Text(
+                    fmt.DASH if lease.lease_counter is None else str(lease.lease_counter),
+                    justify="right",
+                ),
                 fmt.plain(", ".join(lease.parents) or None),
             )
             rows[lease.shard_id] = row
-        sync_rows(self.table, rows, [key for key, _, _ in COLUMNS])
+        self.table.show_rows(rows)
 
         balance = Text()
         balance.append("leases by worker  ", style="bold")
         for owner, count in sorted(app.workers.items(), key=lambda x: (-x[1], x[0])):
-            balance.append(owner)  # literal: owner names come from another program
-            balance.append(f" {count}   ", style="dim")
+            balance.append(f"{owner} ")  # literal: owner names come from another program
+            balance.append(f"{count}   ", style="dim")
         if app.unowned:
-            balance.append(f"unowned {app.unowned}", style="bold red")
+            balance.append(f"unowned {app.unowned}   ", style="bold red")
         if app.thrashing:
-            balance.append(f"   thrashing: {', '.join(app.thrashing)}", style="bold red")
+            balance.append(f"thrashing: {', '.join(app.thrashing)}", style="bold red")
         self.query_one("#leases-note", Static).update(balance)
 
 

@@ -12,21 +12,23 @@ from kmon.model.rules import Thresholds
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
-from kmon.ui.widgets.tables import sync_rows
+from kmon.ui.widgets.tables import Col, FitTable
 
+# Widths come from the cells. What tells a hot shard comes first and goes last: on 80 columns
+# the shard, its HOT flag, Write% and write throttles stay, and Parent, State, R thr go first.
 COLUMNS = (
-    ("shard", "Shard", 22),
-    ("state", "State", 6),
-    ("parent", "Parent", 22),
-    ("share", "Keys", 6),
-    ("in", "In", 10),
-    ("in_rec", "In rec", 8),
-    ("write", "Write%", 7),
-    ("out", "Out", 10),
-    ("age", "Iter age", 9),
-    ("wthr", "W thr", 6),
-    ("rthr", "R thr", 6),
-    ("hot", "", 6),
+    Col("shard", "Shard", 0),
+    Col("hot", "Hot", 1),
+    Col("write", "Write%", 1),
+    Col("wthr", "W thr", 1),
+    Col("in", "In", 2),
+    Col("in_rec", "In rec", 2),
+    Col("age", "Iter age", 3),
+    Col("share", "Keys", 3),
+    Col("out", "Out", 4),
+    Col("rthr", "R thr", 4),
+    Col("state", "State", 5),
+    Col("parent", "Parent", 6),
 )
 
 ENHANCED_OFF = (
@@ -46,6 +48,10 @@ class ShardsScreen(TableScreen):
         super().__init__()
         self.stream_name = stream
 
+    @property
+    def table(self) -> FitTable:
+        return self.query_one("#shards", FitTable)
+
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
         detail = snapshot.detail
@@ -56,16 +62,16 @@ class ShardsScreen(TableScreen):
         rules = self.app.thresholds
         hot = [s for s in shards if s.is_open and _hot(s, rules)]
         title = Text()
-        title.append(f"{self.stream_name}", style="bold")
-        title.append(f"  shards: {open_count} open, {len(shards) - open_count} closed")
+        # Separating spaces end a span: the SVG export drops a span's leading spaces.
+        title.append(f"{self.stream_name}  ", style="bold")
+        title.append(f"shards: {open_count} open, {len(shards) - open_count} closed")
         if hot:
-            title.append(f"  {len(hot)} HOT", style="bold red")
+            title.append("  ")
+            title.append(f"{len(hot)} HOT", style="bold red")
         self.query_one("#shards-title", Static).update(title)
         ordered = sorted(shards, key=lambda s: (not s.is_open, s.shard_id))
-        sync_rows(
-            self.table,
-            {s.shard_id: _row(s, detail.enhanced_monitoring, rules) for s in ordered},
-            [key for key, _, _ in COLUMNS],
+        self.table.show_rows(
+            {s.shard_id: _row(s, detail.enhanced_monitoring, rules) for s in ordered}
         )
         note = self.query_one("#shards-note", Static)
         if detail.enhanced_monitoring:
@@ -101,23 +107,24 @@ def _row(s: ShardRow, enhanced: bool, rules: Thresholds) -> tuple[Text, ...]:
     util = s.write_utilization_pct
     util_style = fmt.util_style(rules.utilization(util))
     off = not enhanced or not s.is_open
-    return (
-        fmt.plain(s.shard_id),
-        Text("open" if s.is_open else "closed", style="" if s.is_open else "dim"),
-        fmt.plain(s.parent + (" +1" if s.adjacent_parent else "") if s.parent else None),
-        # Closed shards' key ranges now belong to their children.
-        num(f"{s.hash_share_pct:.1f}%" if s.is_open else fmt.DASH),
-        num(fmt.DASH if off else fmt.bytes_rate(s.incoming_bytes_per_sec)),
-        num(fmt.DASH if off else fmt.count_rate(s.incoming_records_per_sec)),
-        num(fmt.DASH if off else fmt.pct(util), util_style),
-        num(fmt.DASH if off else fmt.bytes_rate(s.outgoing_bytes_per_sec)),
-        num(fmt.DASH if off else fmt.duration_ms(s.iterator_age_ms)),
-        num(
+    cells = {
+        "shard": fmt.plain(s.shard_id),
+        "hot": Text("▲ HOT", style="bold red") if s.is_open and _hot(s, rules) else Text(""),
+        "write": num(fmt.DASH if off else fmt.pct(util), util_style),
+        "wthr": num(
             fmt.DASH if off else fmt.count(s.write_throttled),
             "bold red" if s.write_throttled else "",
         ),
-        num(
+        "in": num(fmt.DASH if off else fmt.bytes_rate(s.incoming_bytes_per_sec)),
+        "in_rec": num(fmt.DASH if off else fmt.count_rate(s.incoming_records_per_sec)),
+        "age": num(fmt.DASH if off else fmt.duration_ms(s.iterator_age_ms)),
+        # Closed shards' key ranges now belong to their children.
+        "share": num(f"{s.hash_share_pct:.1f}%" if s.is_open else fmt.DASH),
+        "out": num(fmt.DASH if off else fmt.bytes_rate(s.outgoing_bytes_per_sec)),
+        "rthr": num(
             fmt.DASH if off else fmt.count(s.read_throttled), "bold red" if s.read_throttled else ""
         ),
-        Text("▲ HOT", style="bold red") if s.is_open and _hot(s, rules) else Text(""),
-    )
+        "state": Text("open" if s.is_open else "closed", style="" if s.is_open else "dim"),
+        "parent": fmt.plain(s.parent + (" +1" if s.adjacent_parent else "") if s.parent else None),
+    }
+    return tuple(cells[c.key] for c in COLUMNS)
