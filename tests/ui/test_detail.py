@@ -138,7 +138,8 @@ async def test_shards_view_flags_the_hot_shard():
         assert isinstance(app.screen, ShardsScreen)
         await post(app, pilot, replace(snapshot(), detail=detail()))
         table = app.screen.query_one("#shards")
-        hot = [table.get_row_at(i)[-1].plain for i in range(table.row_count)]
+        column = [key.value for key in table.columns].index("hot")
+        hot = [table.get_row_at(i)[column].plain for i in range(table.row_count)]
         assert hot == ["▲ HOT", ""]
         await pilot.press("escape")
         assert isinstance(app.screen, StreamScreen)
