@@ -17,8 +17,8 @@ def gauge(label: str, pct: float | None, limit: str, level: Health, width: int =
     t = Text()
     t.append(f"{label:<14}")
     if pct is None:
-        t.append("[" + "·" * width + "]", style="dim")
-        t.append(f" {fmt.DASH} no limit or no data", style="dim")
+        t.append("[" + "·" * width + "] ", style="dim")
+        t.append(f"{fmt.DASH} no limit or no data", style="dim")
         return t
     filled = min(width, round(width * min(pct, 100) / 100))
     style = fmt.util_style(level, ok="green")
@@ -26,9 +26,12 @@ def gauge(label: str, pct: float | None, limit: str, level: Health, width: int =
     t.append("[")
     t.append("█" * filled, style=style)
     t.append("░" * (width - filled), style="dim")
-    t.append("]")
-    t.append(f" {fmt.pct(pct):>5}{marker}", style=style)
-    t.append(f" of {limit}", style="dim")
+    # Separators end the span before them (a styled span never starts with spaces), and
+    # the percentage is padded on the right, so every renderer lines the gauges up.
+    value = fmt.pct(pct)
+    t.append("] " + " " * (5 - len(value)))
+    t.append(f"{value}{marker} ", style=style)
+    t.append(f"of {limit}", style="dim")
     return t
 
 
