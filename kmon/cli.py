@@ -680,6 +680,7 @@ def run_dashboard(settings: Settings, emulator: bool = False) -> int:
     app = KmonApp(
         collector.poll,
         focus=collector.set_focus,
+        retry=collector.retry_now,
         refresh_sec=settings.refresh,
         context=context,
         thresholds=settings.thresholds,

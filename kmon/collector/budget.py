@@ -50,10 +50,21 @@ class ApiBudget:
     """
 
     SHARE = 0.5
+    # Throttling pauses start here and double while AWS keeps throttling, up to ``max_pause``.
+    FIRST_PAUSE = 5.0
+    MAX_PAUSE = 300.0
 
-    def __init__(self, clock: Clock = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        clock: Clock = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_pause: float = MAX_PAUSE,
+    ):
         self._clock = clock
         self._sleep = sleep
+        # The collector sets this just under its refresh interval, so each scheduled poll
+        # probes a throttled API once: a throttle that ended is seen within one refresh.
+        self.max_pause = max_pause
         self._buckets = {
             api: TokenBucket(rate * self.SHARE, max(1.0, rate * self.SHARE), clock)
             for api, rate in API_RATES_PER_SEC.items()
@@ -61,34 +72,53 @@ class ApiBudget:
         }
         self._backoff_until: dict[str, float] = {}
         self._strikes: Counter[str] = Counter()
+        self._why: dict[str, str] = {}
+        self._sent: set[str] = set()  # APIs called since they were last throttled
 
     def acquire(self, api: str, max_wait: float = 2.0) -> bool:
         """Take a token for ``api``, waiting up to ``max_wait`` s; False means skip for now."""
         if self.backing_off(api):
             return False
         bucket = self._buckets.get(api)
-        if bucket is None:
-            return True
-        deadline = self._clock() + max_wait
-        while not bucket.try_take():
-            wait = bucket.wait_time()
-            if self._clock() + wait > deadline:
-                return False
-            self._sleep(max(wait, 0.001))
+        if bucket is not None:
+            deadline = self._clock() + max_wait
+            while not bucket.try_take():
+                wait = bucket.wait_time()
+                if self._clock() + wait > deadline:
+                    return False
+                self._sleep(max(wait, 0.001))
+        self._sent.add(api)
         return True
 
     def backing_off(self, api: str) -> bool:
         return self._clock() < self._backoff_until.get(api, 0.0)
 
-    def throttled(self, api: str) -> float:
-        """AWS throttled ``api``: pause it, doubling the pause each time (5 s up to 5 min)."""
+    def why(self, api: str) -> str:
+        """What the pause of ``api`` is for: the throttling AWS answered with."""
+        return self._why.get(api) or f"{api} throttled by AWS: backing off"
+
+    def throttled(self, api: str, reason: str | None = None) -> float:
+        """AWS throttled ``api``: pause it, doubling the pause each time (5 s up to
+        ``max_pause``). ``reason`` is the throttling as AWS named it, shown while paused."""
         self._strikes[api] += 1
-        pause = min(300.0, 5.0 * 2 ** (self._strikes[api] - 1))
+        pause = min(self.max_pause, self.FIRST_PAUSE * 2 ** (self._strikes[api] - 1))
         self._backoff_until[api] = self._clock() + pause
+        self._sent.discard(api)
+        if reason:
+            self._why[api] = reason
         return pause
 
     def succeeded(self, api: str) -> None:
-        self._strikes.pop(api, None)
+        """A call of ``api`` worked: its next throttle pauses it briefly again. A fetch that
+        made no call (nothing was due) proves nothing and changes nothing."""
+        if api in self._sent:
+            self._strikes.pop(api, None)
+            self._why.pop(api, None)
+
+    def clear(self) -> None:
+        """Forget every pause: the user asked to retry now."""
+        self._backoff_until.clear()
+        self._strikes.clear()
 
 
 class Accounting:

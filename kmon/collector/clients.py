@@ -11,15 +11,21 @@ from botocore.exceptions import NoRegionError
 
 from kmon import __version__
 from kmon.collector.budget import Accounting
+from kmon.collector.errors import NotAwsAnswer
 
 # Short timeouts so an outage shows within one refresh instead of after minutes of retries:
-# an endpoint that accepts and never answers costs at most ~2 x READ_TIMEOUT_SEC per poll.
-# Adaptive retries also rate-limit us client-side when AWS starts throttling.
+# an endpoint that accepts and never answers costs at most ~2 x READ_TIMEOUT_SEC per poll (the
+# collector asks a service that timed out nothing more in that poll).
+# Standard retries, not adaptive: kmon paces each API itself (budget.py: token buckets at half
+# the published rates, a pause per throttled API that lets each refresh probe once). Adaptive
+# mode's client-side limiter would slow every API of a client after one API was throttled, and
+# after a long throttle would keep the recovered service at a fraction of a call a second for
+# minutes.
 READ_TIMEOUT_SEC = 8.0
 CLIENT_CONFIG = Config(
     connect_timeout=3,
     read_timeout=READ_TIMEOUT_SEC,
-    retries={"mode": "adaptive", "total_max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 2},
     max_pool_connections=10,
     user_agent_extra=f"kmon/{__version__}",
 )
@@ -69,6 +75,7 @@ def build_clients(
             service, region_name=region, endpoint_url=endpoint_url, config=config, **creds
         )
         _count_requests(client, accounting)
+        _check_answers(client)
         clients["lambda_" if service == "lambda" else service] = client
     return AwsClients(region=region, endpoint_url=endpoint_url, profile=profile, **clients)
 
@@ -88,3 +95,35 @@ def _count_requests(client, accounting: Accounting) -> None:
     client.meta.events.register(f"before-send.{service_id}", on_send)
     if service == "cloudwatch":
         client.meta.events.register("provide-client-params.cloudwatch.GetMetricData", on_call)
+
+
+def _check_answers(client) -> None:
+    """Refuse an answer that is not in the service's protocol (a proxy's or load balancer's
+    error page, a binary body) before botocore's parser fails on it with a decoding error that
+    says nothing: the error names the HTTP status instead."""
+
+    def before_parse(response_dict, operation_model, **kwargs):
+        model = operation_model.service_model
+        protocol = getattr(model, "resolved_protocol", None) or model.protocol
+        if not looks_like(protocol, response_dict.get("body")):
+            raise NotAwsAnswer(response_dict.get("status_code"))
+
+    service_id = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-parse.{service_id}", before_parse)
+
+
+def looks_like(protocol: str, body: object) -> bool:
+    """Whether ``body`` can be an answer in ``protocol`` (only its first bytes are looked at;
+    an empty body is botocore's to judge)."""
+    if not isinstance(body, bytes | bytearray) or not body:
+        return True
+    if protocol == "smithy-rpc-v2-cbor":
+        return body[0] >> 5 == 5  # every answer is a CBOR map
+    head = bytes(body[:64]).lstrip()
+    if not head:
+        return True
+    if protocol in ("json", "rest-json"):
+        return head[:1] in (b"{", b"[")
+    if protocol in ("query", "ec2", "rest-xml"):
+        return head[:1] == b"<" and not head.lower().startswith((b"<!doctype", b"<html"))
+    return True

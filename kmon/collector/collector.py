@@ -21,18 +21,37 @@ from kmon.collector.metrics import MetricStore, stream_queries
 from kmon.collector.shards import ShardWatch
 from kmon.model.detail import ShardRow, StreamDetail
 from kmon.model.health import Health
+from kmon.model.limits import API_RATES_PER_SEC
 from kmon.model.overview import StreamFacts, fleet_minute, metrics_fresh, stream_state
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
 
 log = logging.getLogger(__name__)
 
-# Descriptions and consumer lists change rarely: each is refreshed about every 10 minutes,
-# with expiry spread +-30% so refreshes trickle across polls.
-DESCRIBE_TTL = 600.0
 LIMITS_TTL = 600.0
-# How long one dashboard poll may spend describing streams before it shows what it has.
+# Shard lists of the streams whose hot shards are watched: re-listed when the stream's open
+# shard count or status changes, else this often.
+SHARD_LIST_TTL = 600.0
+# How long one dashboard poll may spend describing new streams before it shows what it has.
 DESCRIBE_TIME_BUDGET = 3.0
+# Streams are described again on a cadence set by the fleet's size, so a reshard (or a mode or
+# retention change) shows within a minute or two anywhere: re-descriptions take at most
+# REDESCRIBE_SHARE of the DescribeStreamSummary rate kmon allows itself (half of AWS's
+# published 20/s, see budget.py), and no stream is described more often than once a minute.
+# 300 streams are each re-described every minute, 600 every two minutes.
+REDESCRIBE_MIN_SEC = 60.0
+REDESCRIBE_SHARE = 0.5
+# Back-offs and credential renewals are paced by the refresh, less this slack for timer drift:
+# each scheduled poll probes once, so a fault that ended is seen within one refresh.
+PROBE_SLACK = 0.9
+
+
+def redescribe_every(streams: int) -> float:
+    """Seconds between two descriptions of each stream, for a fleet of ``streams``."""
+    rate = API_RATES_PER_SEC["DescribeStreamSummary"] * ApiBudget.SHARE * REDESCRIBE_SHARE
+    return max(REDESCRIBE_MIN_SEC, streams / rate)
+
+
 # Streams whose writes throttled this recently get their shards' write metrics read.
 SHARD_WATCH_SEC = 6 * 60
 
@@ -51,6 +70,7 @@ class _Source:
 class _StreamInfo:
     description: kinesis.StreamDescription
     described_at: datetime
+    described_mono: float = 0.0  # monotonic time of the description, for its cadence
 
 
 @dataclass
@@ -83,27 +103,34 @@ class Collector:
         self._clock = clock
         self._monotonic = monotonic
         self.accounting = Accounting(monotonic)
-        self.budget = ApiBudget(monotonic, sleep)
+        self.budget = ApiBudget(monotonic, sleep, max_pause=self._probe_every())
         self.metrics = MetricStore()
         self._clients: AwsClients | None = None
+        # Credentials AWS called expired or invalid: a new session is built, at most once a
+        # refresh (after _renew_after), so rotated credentials are picked up.
+        self._renew = False
+        self._renew_after = float("-inf")
+        # Services that could not be reached or did not answer this poll: asked nothing more.
+        self._down: dict[str, str] = {}
         self._account: str | None = None
         self._listed: list[kinesis.ListedStream] = []
         self._info: dict[str, _StreamInfo] = {}
-        self._fresh = SingleFlightCache(DESCRIBE_TTL, jitter=0.3, clock=monotonic)
+        self._last_round: float | None = None  # when re-descriptions were last shared out
         self._limits = SingleFlightCache(LIMITS_TTL, clock=monotonic)
         self._limits_value: kinesis.AccountLimits | None = None
         self._sources: dict[str, _Source] = {}
         self._poll_lock = threading.Lock()
         self._pending = 0
         self._last_exc: BaseException | None = None
-        self.detail = DetailFetcher(monotonic)
+        self.detail = DetailFetcher()
         self._consumer_collector: ConsumerCollector | None = None
         self._redescribe: set[str] = set()  # streams whose description is known to be stale
         self._consumers: dict[str, tuple] = {}
         self._unmatched_tables: tuple[str, ...] = ()
         self._poll_started = 0.0
+        self._consumers_polled = False
         self._detail_value: StreamDetail | None = None
-        self.shards = ShardWatch(monotonic, ttl=DESCRIBE_TTL)
+        self.shards = ShardWatch(monotonic, ttl=SHARD_LIST_TTL)
         self.memory = Memory()
 
     # -- public ---------------------------------------------------------------------------
@@ -128,6 +155,10 @@ class Collector:
             except Exception as exc:  # the dashboard must never die from what it shows
                 log.exception("poll failed")
                 self._fail("streams", exc)
+            if not self._consumers_polled and self._consumer_collector is not None:
+                # Consumers not read this poll keep their last judgement, marked stale.
+                names = [s.name for s in self._listed]
+                self._consumers = self._consumer_collector.last_known(names)
             if self._listed and not self._pending:
                 self.accounting.mark_steady()
             return self._snapshot()
@@ -141,6 +172,15 @@ class Collector:
         elif previous is None or previous[0] != stream:
             self._redescribe.add(stream)  # opening a stream shows it as it is now
 
+    def retry_now(self) -> None:
+        """Retry everything at the next poll: forget throttling back-offs and permission
+        lock-outs, and allow new credentials to be read now (the UI's ``r``). Safe to call from
+        another thread while a poll runs."""
+        self.budget.clear()
+        self._renew_after = float("-inf")
+        if self._consumer_collector is not None:
+            self._consumer_collector.retry_now()
+
     def fatal_error(self) -> str | None:
         """The error that kept the stream list from loading at all, if any."""
         src = self._sources.get("streams")
@@ -150,31 +190,52 @@ class Collector:
 
     # -- the poll -------------------------------------------------------------------------
 
+    def _probe_every(self) -> float:
+        return self.options.refresh * PROBE_SLACK
+
+    def _renew_due(self) -> bool:
+        return self._renew and self._monotonic() >= self._renew_after
+
+    def _build(self) -> bool:
+        """A new session from the credential chain (profile, SSO cache, credential process,
+        files, environment) and new clients for it."""
+        renewing = self._clients is not None
+        self._renew_after = self._monotonic() + self._probe_every()
+        try:
+            clients = build_clients(
+                self.accounting,
+                profile=self.options.profile,
+                region=self.options.region,
+                endpoint_url=self.options.endpoint_url,
+                emulator=self.options.emulator,
+                read_timeout=self.options.read_timeout,
+            )
+        except Exception as exc:
+            self._fail("streams", exc)
+            self._last_exc = exc
+            return False
+        self._clients = clients
+        self._renew = False
+        if self._consumer_collector is not None:
+            self._consumer_collector.use_clients(
+                clients.kinesis, clients.cloudwatch, clients.dynamodb, clients.lambda_
+            )
+        if renewing:
+            log.warning("credentials rejected: read them again from the credential chain")
+        return True
+
     def _poll(self, complete: bool) -> None:
-        if self._clients is None:
-            try:
-                self._clients = build_clients(
-                    self.accounting,
-                    profile=self.options.profile,
-                    region=self.options.region,
-                    endpoint_url=self.options.endpoint_url,
-                    emulator=self.options.emulator,
-                    read_timeout=self.options.read_timeout,
-                )
-            except Exception as exc:
-                self._fail("streams", exc)
-                return
+        self._down = {}
+        self._consumers_polled = False
+        if (self._clients is None or self._renew_due()) and not self._build():
+            return
+        listed_now = self._connect(self._clients)
+        if not listed_now and self._renew_due() and self._build():
+            # Rotated credentials may be in the chain already: use them in this poll.
+            listed_now = self._connect(self._clients)
+        if listed_now is None:
+            return
         clients = self._clients
-        if self._account is None:
-            try:
-                self._account = clients.sts.get_caller_identity().get("Account")
-                self._ok("account")
-            except Exception as exc:
-                self._fail("account", exc)
-                if errors.is_fatal_for_session(exc):
-                    self._fail("streams", exc)
-                    return
-        listed_now = self._refresh_stream_list(clients)
         if self._sources["streams"].updated_at is None:
             return
         if not listed_now and errors.is_fatal_for_session(self._last_exc):
@@ -192,22 +253,62 @@ class Collector:
             self._poll_consumers(clients)
         self._fetch_detail(clients)
 
-    def _gate(self, api: str) -> None:
-        if not self.budget.acquire(api, max_wait=5.0):
-            raise errors.KmonError(f"{api}: rate budget exhausted, backing off")
+    def _connect(self, clients: AwsClients) -> bool | None:
+        """The account (once) and the stream list: True when listed now, False when the last
+        good list stands, None when nothing more can work this poll."""
+        if self._account is None:
+            account, exc = self._try(
+                "GetCallerIdentity", lambda: clients.sts.get_caller_identity().get("Account")
+            )
+            if exc is None:
+                self._account = account
+                self._ok("account")
+            else:
+                self._fail("account", exc)
+                if errors.is_fatal_for_session(exc):
+                    self._fail("streams", exc)
+                    return None
+        return self._refresh_stream_list(clients)
 
-    def _call(self, source: str, api: str, fn: Callable[[], object]):
-        """Run one source's fetch, recording success or the error; back off on throttling."""
+    def _gate(self, api: str) -> None:
+        """Called before each request: refuses, with the reason, what would fail anyway."""
+        down = self._down.get(errors.service_of(api))
+        if down:
+            raise errors.KmonError(down)
+        if self.budget.backing_off(api):
+            raise errors.KmonError(self.budget.why(api))
+        if not self.budget.acquire(api, max_wait=5.0):
+            raise errors.KmonError(
+                f"{api}: kmon's share of AWS's rate for it is used up: the rest waits for "
+                "the next poll"
+            )
+
+    def _note_error(self, api: str, exc: BaseException) -> None:
+        """What a failed call means for the calls after it (also told by the consumers)."""
+        if errors.is_throttle(exc):
+            pause = self.budget.throttled(api, errors.describe(exc, api))
+            log.warning("%s throttled, pausing %.0fs", api, pause)
+        if errors.is_unanswered(exc):
+            self._down.setdefault(errors.service_of(api), errors.describe(exc, api))
+        if errors.is_credential_error(exc):
+            self._renew = True
+
+    def _try(self, api: str, fn: Callable[[], object]) -> tuple[object, BaseException | None]:
         try:
             value = fn()
         except Exception as exc:
-            if errors.is_throttle(exc):
-                pause = self.budget.throttled(api)
-                log.warning("%s throttled, pausing %.0fs", api, pause)
-            self._fail(source, exc, api)
+            self._note_error(api, exc)
             self._last_exc = exc
-            return None
+            return None, exc
         self.budget.succeeded(api)
+        return value, None
+
+    def _call(self, source: str, api: str, fn: Callable[[], object]):
+        """Run one source's fetch, recording success or the error; back off on throttling."""
+        value, exc = self._try(api, fn)
+        if exc is not None:
+            self._fail(source, exc, api)
+            return None
         self._ok(source)
         return value
 
@@ -231,46 +332,72 @@ class Collector:
         live = {s.name for s in self._listed}
         for gone in [n for n in self._info if n not in live]:
             del self._info[gone]
-            self._fresh.invalidate(gone)
             self._sources.pop(f"describe:{gone}", None)
         self.metrics.forget(lambda key: key[0] in live)
         return True
 
     def _describe_due(self, clients: AwsClients, complete: bool) -> None:
-        """Describe new streams first, then those whose description expired, within budget."""
+        """Describe new streams first, then those whose description is out of date (a status
+        change, the stream just opened), then the fleet's share for this poll of its cadence."""
+        start = self._monotonic()
         new = [s for s in self._listed if s.name not in self._info]
         for s in self._listed:
             info = self._info.get(s.name)
             # A status change (UPDATING while resharding, then ACTIVE) means the description
-            # is out of date now, not in ten minutes.
+            # is out of date now, not at its next turn.
             if info and s.status != "UNKNOWN" and s.status != info.description.status:
                 self._redescribe.add(s.name)
-        for name in list(self._redescribe):  # the UI thread adds to it (set_focus)
-            self._fresh.invalidate(name)
         urgent = [s for s in self._listed if s.name in self._redescribe and s.name in self._info]
-        expired = [
-            s
-            for s in self._listed
-            if s.name in self._info and s.name not in self._fresh and s.name not in self._redescribe
-        ]
-        # Steady state: each poll refreshes its share of the fleet, so all are done once a TTL.
-        share = math.ceil(len(self._listed) * self.options.refresh / DESCRIBE_TTL) + 1
-        due = new + urgent + expired[:share]
-        deadline = self._monotonic() + DESCRIBE_TIME_BUDGET
-        for listed in due:
+        deadline = start + DESCRIBE_TIME_BUDGET
+        for listed in new + urgent:
             if not complete and self._monotonic() > deadline:
                 break
-            info = self._call(
-                f"describe:{listed.name}",
-                "DescribeStreamSummary",
-                lambda s=listed: self._fresh.get(s.name, lambda: self._describe(clients, s)),
-            )
-            if info is not None:
-                self._info[listed.name] = info
-                self._redescribe.discard(listed.name)
-            elif errors.is_fatal_for_session(self._last_exc) or errors.is_throttle(self._last_exc):
+            if not self._describe_one(clients, listed):
                 break  # the rest would fail the same way; try again next poll
         self._pending = len(new) - sum(1 for s in new if s.name in self._info)
+        if self._pending and not complete:
+            return  # new streams first: the follow-up polls describe them
+        # Each poll re-describes its share of the fleet, the longest undescribed first, so
+        # every stream comes round once per cadence without bursting.
+        every = redescribe_every(len(self._listed))
+        elapsed = every if self._last_round is None else min(every, start - self._last_round)
+        self._last_round = start
+        share = math.ceil(len(self._listed) * elapsed / every)
+        expired = sorted(
+            (
+                s
+                for s in self._listed
+                if s.name in self._info
+                and s.name not in self._redescribe
+                and start - self._info[s.name].described_mono >= every
+            ),
+            key=lambda s: self._info[s.name].described_mono,
+        )
+        deadline = start + DESCRIBE_TIME_BUDGET + REDESCRIBE_SHARE * self.options.refresh
+        for listed in expired[:share]:
+            if not complete and self._monotonic() > deadline:
+                break
+            if not self._describe_one(clients, listed):
+                break
+
+    def _describe_one(self, clients: AwsClients, listed: kinesis.ListedStream) -> bool:
+        """Describe one stream; False when the next descriptions would fail the same way."""
+        info = self._call(
+            f"describe:{listed.name}",
+            "DescribeStreamSummary",
+            lambda: self._describe(clients, listed),
+        )
+        if info is not None:
+            self._info[listed.name] = info
+            self._redescribe.discard(listed.name)
+            return True
+        exc = self._last_exc
+        return not (
+            errors.is_fatal_for_session(exc)
+            or errors.is_throttle(exc)
+            or self.budget.backing_off("DescribeStreamSummary")
+            or "kinesis" in self._down
+        )
 
     def _describe(self, clients: AwsClients, listed: kinesis.ListedStream) -> _StreamInfo:
         try:
@@ -281,7 +408,9 @@ class Collector:
                     f"stream '{listed.name}' was deleted while being read"
                 ) from exc
             raise
-        return _StreamInfo(description=desc, described_at=self._clock())
+        return _StreamInfo(
+            description=desc, described_at=self._clock(), described_mono=self._monotonic()
+        )
 
     def _refresh_limits(self, clients: AwsClients) -> None:
         value = self._call(
@@ -317,7 +446,7 @@ class Collector:
                 continue
             throttled = self.metrics.stream_series(listed.name, "write_throttled")
             if any(v for _, v in throttled.points(since=now - SHARD_WATCH_SEC)):
-                wanted[listed.name] = info.description.open_shards
+                wanted[listed.name] = (info.description.open_shards, info.description.status)
         # Two calls, so a throttle backs off the API that was throttled.
         listed = self._call(
             "shards", "ListShards", lambda: self.shards.list_shards(clients, wanted, self._gate)
@@ -343,8 +472,8 @@ class Collector:
                 thresholds=self.options.thresholds,
                 # Slack for timer drift, so each scheduled poll still reads the leases.
                 scan_every_sec=self.options.refresh * 0.9,
-                on_throttle=self.budget.throttled,
                 on_success=self.budget.succeeded,
+                on_error=self._note_error,
             )
         refs = []
         for listed in self._listed:
@@ -357,12 +486,16 @@ class Collector:
                     desc.retention_hours if desc else None,
                 )
             )
+        metrics = self._sources.get("metrics")
+        metrics_read = metrics is not None and metrics.error is None
+        self._consumers_polled = True
         result = self._consumer_collector.poll(
             refs,
             int(self._clock().timestamp()),
             shared_series=lambda n: self.metrics.stream_series(n, "iterator_age_ms"),
             traffic=lambda n: self.metrics.stream_series(n, "incoming_records"),
             poll_started=self._poll_started,
+            shared_fresh=lambda _n: metrics_read,
         )
         self._consumers = dict(result.by_stream)
         self._unmatched_tables = result.unmatched_tables
@@ -372,34 +505,49 @@ class Collector:
             self._sources[source] = _Source(error=message)
 
     def _fetch_detail(self, clients: AwsClients) -> None:
+        """The stream on screen: its shards from ListShards every poll (a reshard shows at
+        once, whatever CloudWatch does), then its metrics, which fill in when they come."""
         focus = self.detail.focus
         if focus is None:
             return
-        info = self._info.get(focus[0])
+        name = focus[0]
+        listed = next((s for s in self._listed if s.name == name), None)
+        if listed is None:
+            self._detail_value = None
+            return
+        if name not in self._info and not self._describe_one(clients, listed):
+            return
+        info = self._info.get(name)
         if info is None:
-            listed = next((s for s in self._listed if s.name == focus[0]), None)
-            if listed is None:
-                self._detail_value = None
-                return
-            info = self._call(
-                f"describe:{listed.name}",
-                "DescribeStreamSummary",
-                lambda: self._fresh.get(listed.name, lambda: self._describe(clients, listed)),
-            )
-            if info is None:
-                return
-            self._info[listed.name] = info
-        now = int(self._clock().timestamp())
-        detail = self._call(
-            "detail",
-            "GetMetricData",
-            lambda: self.detail.fetch(clients, info.description, now, self._gate),
+            return
+        problems: list[tuple[BaseException, str]] = []
+        shards, exc = self._try(
+            "ListShards", lambda: self.detail.list_shards(clients, name, self._gate)
         )
-        if detail is not None:
-            self._detail_value = detail
-            open_now = sum(1 for shard in detail.shards if shard.is_open)
-            if detail.shards and open_now != info.description.open_shards:
-                self._redescribe.add(focus[0])  # resharded since it was described
+        if exc is not None:
+            problems.append((exc, "ListShards"))
+            shards = self.detail.last_shards(name)
+        open_now = sum(1 for s in shards or () if kinesis.is_open(s))
+        if shards and open_now != info.description.open_shards:
+            # Resharded since it was described: the overview's shard count and capacity are
+            # put right in this poll (once: it may just have been described).
+            if info.described_mono < self._poll_started:
+                self._describe_one(clients, listed)
+                info = self._info[name]
+        now = int(self._clock().timestamp())
+        _, exc = self._try(
+            "GetMetricData",
+            lambda: self.detail.fetch_metrics(
+                clients, info.description, shards or [], now, self._gate
+            ),
+        )
+        if exc is not None:
+            problems.append((exc, "GetMetricData"))
+        self._detail_value = self.detail.build(info.description, shards or [], now)
+        if problems:
+            self._fail("detail", *problems[0])
+        else:
+            self._ok("detail")
 
     # -- bookkeeping ----------------------------------------------------------------------
 

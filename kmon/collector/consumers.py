@@ -6,6 +6,10 @@ One ``poll()`` per refresh: control-plane lists come from TTL caches, each lease
 scanned once, and every consumer lag metric of every stream is asked for in one GetMetricData
 call per 500 queries (its own MetricStore, so each minute is fetched once). A missing
 permission turns off that kind of consumer with a note; nothing raises out of ``poll()``.
+
+A consumer whose list, lease table or lag metrics cannot be read this poll (throttled, denied,
+timed out) keeps its last judgement, marked stale with when it was made: an outage never makes
+a stopped application vanish from the dashboard.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from kmon.collector import errors, kinesis
 from kmon.collector.cache import SingleFlightCache
@@ -37,8 +42,11 @@ EFO_TTL = 600.0
 LAMBDA_TTL = 120.0
 SHARDS_TTL = 600.0
 DESCRIBE_PER_POLL = 25
-# After AccessDenied, a kind of consumer is left alone this long before trying again.
-DENIED_RETRY_SEC = 1800.0
+# After AccessDenied, a kind of consumer is left alone this long before trying again: a
+# permission granted (or a policy fixed) shows within five minutes, while a permission that is
+# simply missing costs one refused call per kind every five minutes. The UI's retry (r) tries
+# again at once.
+DENIED_RETRY_SEC = 300.0
 PROBE_EVERY_SEC = 60.0
 PROBE_MAX_PER_POLL = 200  # shards; each costs a GetShardIterator and a GetRecords
 LAG_HISTORY_SEC = 3600
@@ -48,10 +56,10 @@ LAMBDA_OK_RESULTS = frozenset({"OK", "No records processed"})
 
 # What a missing permission turns off, for its note.
 DENIED_LABELS = {
-    "efo": "EFO consumers not shown",
-    "kcl": "KCL applications not shown",
+    "efo": "EFO consumers not read",
+    "kcl": "KCL applications not read",
     "kcl-discovery": "KCL lease tables not discovered, only --kcl-table ones read",
-    "lambda": "Lambda consumers not shown",
+    "lambda": "Lambda consumers not read",
     "probe": "lag probe off",
 }
 
@@ -188,6 +196,7 @@ class ConsumerCollector:
         scan_every_sec: float = 0.0,
         on_throttle: Callable[[str], object] | None = None,
         on_success: Callable[[str], object] | None = None,
+        on_error: Callable[[str, BaseException], object] | None = None,
     ) -> None:
         self.kinesis = kinesis_client
         self.cloudwatch = cloudwatch
@@ -197,6 +206,9 @@ class ConsumerCollector:
         # Told when AWS throttles an API, so the gate holds that API back for a while.
         self._on_throttle = on_throttle
         self._on_success = on_success
+        # Told of every failed call (api, exception): the owner backs off, renews credentials
+        # or stops asking a service that does not answer.
+        self._on_error = on_error
         self._mono = monotonic
         self.kcl_tables = dict(kcl_tables or {})
         self.probe_lag = probe_lag
@@ -208,7 +220,6 @@ class ConsumerCollector:
         self._shards = SingleFlightCache(SHARDS_TTL, jitter=0.3, clock=monotonic)
         self._tables = SingleFlightCache(TABLES_TTL, clock=monotonic)
         self._table_streams = SingleFlightCache(TABLES_TTL, clock=monotonic)
-        # Lease tables are read at most once per refresh, however often the screen asks.
         # Lease tables are read at most once per refresh, however often the screen asks for a
         # poll: table -> (start of the poll that read it, when read, leases).
         self.scan_every_sec = scan_every_sec
@@ -216,6 +227,9 @@ class ConsumerCollector:
         self._poll_started = 0.0
         self._is_lease: dict[str, bool] = {}
         self._lists: dict[Hashable, list] = {}  # last good consumer and mapping lists
+        self._last_tables: tuple[str, ...] | None = None  # last good lease table discovery
+        # (stream, kind, name) -> (the last judgement made from fresh reads, when: epoch s).
+        self._judged: dict[tuple[str, str, str], tuple[ConsumerLag, int]] = {}
         self._denied: dict[str, tuple[float, str]] = {}  # kind -> (until, note)
         self._watch = LeaseWatch()
         self._probes: dict[Hashable, Series] = {}
@@ -230,29 +244,61 @@ class ConsumerCollector:
         shared_series: Callable[[str], Series],
         traffic: Callable[[str], Series],
         poll_started: float | None = None,
+        shared_fresh: Callable[[str], bool] | None = None,
     ) -> ConsumersResult:
         """Every consumer of every stream, judged over the window ending at ``now`` (epoch s).
 
         ``shared_series(stream)`` is the stream's GetRecords.IteratorAgeMilliseconds (Maximum)
-        and ``traffic(stream)`` its IncomingRecords (Sum), both per minute. ``poll_started``
-        (monotonic) is when the caller's poll began: scheduled polls begin a refresh apart,
-        however long each takes to reach the lease tables.
+        and ``traffic(stream)`` its IncomingRecords (Sum), both per minute; ``shared_fresh``
+        says whether that series was read this poll (if not, the shared readers keep their
+        last judgement). ``poll_started`` (monotonic) is when the caller's poll began:
+        scheduled polls begin a refresh apart, however long each takes to reach the tables.
         """
         self._poll_started = self._mono() if poll_started is None else poll_started
         errs: dict[str, str] = {}
+        fresh = shared_fresh or (lambda _name: True)
         try:
-            return self._poll(streams, now, shared_series, traffic, errs)
+            return self._poll(streams, now, shared_series, traffic, errs, fresh)
         except Exception as exc:  # the dashboard must never die from what it shows
             log.exception("consumer poll failed")
             errs["lag:poll"] = errors.describe(exc)
-            return ConsumersResult({s.name: () for s in streams}, errs)
+            return ConsumersResult(self.last_known([s.name for s in streams]), errs)
+
+    def last_known(self, streams: Sequence[str]) -> dict[str, tuple[ConsumerLag, ...]]:
+        """Every stream's consumers as last judged, marked stale: for a poll that could not
+        read them at all."""
+        out: dict[str, list[ConsumerLag]] = {name: [] for name in streams}
+        for (stream, _kind, _name), (row, at) in self._judged.items():
+            if stream in out:
+                out[stream].append(row.kept(at))
+        return {name: sort_consumers(rows) for name, rows in out.items()}
+
+    def use_clients(self, kinesis_client, cloudwatch, dynamodb, lambda_client) -> None:
+        """New clients (renewed credentials); everything remembered stays."""
+        self.kinesis = kinesis_client
+        self.cloudwatch = cloudwatch
+        self.dynamodb = dynamodb
+        self.lambda_client = lambda_client
+
+    def retry_now(self) -> None:
+        """Forget permission lock-outs: the next poll asks again for every kind."""
+        self._denied.clear()
 
     # -- one poll ---------------------------------------------------------------------------
 
-    def _poll(self, streams, now, shared_series, traffic, errs) -> ConsumersResult:
-        efo = {s.name: self._efo_consumers(s, errs) for s in streams}
-        lam = {s.name: self._lambda_mappings(s, errs) for s in streams}
-        kcl, unmatched = self._kcl_apps(streams, errs)
+    def _poll(self, streams, now, shared_series, traffic, errs, shared_fresh) -> ConsumersResult:
+        efo: dict[str, list[dict]] = {}
+        lam: dict[str, list[dict]] = {}
+        listed: set[tuple[str, str]] = set()  # (kind, stream) whose list was read this poll
+        for s in streams:
+            efo[s.name], ok = self._efo_consumers(s, errs)
+            if ok:
+                listed.add(("efo", s.name))
+        for s in streams:
+            lam[s.name], ok = self._lambda_mappings(s, errs)
+            if ok:
+                listed.add(("lambda", s.name))
+        kcl, unmatched, unread = self._kcl_apps(streams, errs)
         if self.probe_lag:
             self._probe(kcl, now, errs)
         queries = self._queries(efo, lam, kcl)
@@ -261,18 +307,38 @@ class ConsumerCollector:
         self.metrics.forget(lambda k: k in keys)
         self._watch.prune(self._mono())
 
+        rows = _Rows(self._judged, now, metrics_ok)
         by_stream: dict[str, tuple[ConsumerLag, ...]] = {}
         for s in streams:
             has_traffic = _has_traffic(traffic(s.name), now, self.window_sec)
             # Without this poll's metrics, silence proves nothing.
             ctx = _Judge(self, s, now, has_traffic, silent_means_stop=metrics_ok)
-            rows = [ctx.efo(c) for c in efo[s.name]]
-            rows += [ctx.kcl(app) for app in kcl if app.stream == s.name]
-            rows += [ctx.lambda_(m) for m in lam[s.name]]
-            shared = ctx.shared(shared_series(s.name))
-            if shared is not None:
-                rows.append(shared)
-            by_stream[s.name] = sort_consumers(rows)
+            out: list[ConsumerLag] = []
+            if ("efo", s.name) in listed:
+                for c in efo[s.name]:
+                    name = str(c.get("ConsumerName", ""))
+                    out.append(rows.judge((s.name, "efo", name), partial(ctx.efo, c)))
+            else:
+                out += rows.keep(s.name, "efo")
+            for app in kcl:
+                if app.stream == s.name:
+                    out.append(rows.judge((s.name, "kcl", app.table), partial(ctx.kcl, app)))
+            out += rows.keep(s.name, "kcl", lambda row: unread is None or row.table in unread)
+            if ("lambda", s.name) in listed:
+                for m in lam[s.name]:
+                    fn = function_name(m)
+                    out.append(rows.judge((s.name, "lambda", fn), partial(ctx.lambda_, m)))
+            else:
+                out += rows.keep(s.name, "lambda")
+            key = (s.name, "shared", SHARED_NAME)
+            if shared_fresh(s.name) or key not in self._judged:
+                shared = ctx.shared(shared_series(s.name))
+                if shared is not None:
+                    out.append(rows.judge(key, lambda r=shared: r, needs_metrics=False))
+            else:
+                out += rows.keep(s.name, "shared")
+            by_stream[s.name] = sort_consumers(out)
+        self._judged = rows.judged
         return ConsumersResult(by_stream, errs, tuple(sorted(unmatched)))
 
     def _denied_note(self, kind: str) -> str | None:
@@ -296,7 +362,7 @@ class ConsumerCollector:
             value = fn()
         except Exception as exc:
             api = getattr(exc, "kmon_api", None) or api
-            self._note_throttle(exc, api)
+            self._note_failure(exc, api)
             if kind and errors.is_access_denied(exc):
                 errs[f"lag:{kind}"] = self._deny(kind, exc, api)
             else:
@@ -307,20 +373,23 @@ class ConsumerCollector:
             self._on_success(api)  # a throttled API's next pause starts short again
         return value
 
-    def _note_throttle(self, exc: BaseException, api: str) -> None:
-        if self._on_throttle is not None and errors.is_throttle(exc):
+    def _note_failure(self, exc: BaseException, api: str) -> None:
+        if self._on_error is not None:
+            self._on_error(api, exc)
+        elif self._on_throttle is not None and errors.is_throttle(exc):
             pause = self._on_throttle(api)
             log.warning("%s throttled, pausing %ss", api, pause)
 
     # -- enhanced fan-out -------------------------------------------------------------------
 
-    def _efo_consumers(self, s: StreamRef, errs: dict) -> list[dict]:
+    def _efo_consumers(self, s: StreamRef, errs: dict) -> tuple[list[dict], bool]:
+        """The stream's registered consumers, and whether the list was read this poll."""
         note = self._denied_note("efo")
         if note:
             errs["lag:efo"] = note
-            return []
+            return [], False
         if not s.arn:
-            return []
+            return [], True
         found = self._guard(
             "efo",
             f"lag:efo:{s.name}",
@@ -330,17 +399,18 @@ class ConsumerCollector:
                 s.arn, lambda: kinesis.list_consumers(self.kinesis, s.arn, self._gate)
             ),
         )
-        return self._last_good(("efo", s.arn), found, errs)
+        return self._last_good(("efo", s.arn), found, errs), found is not None
 
     # -- Lambda -----------------------------------------------------------------------------
 
-    def _lambda_mappings(self, s: StreamRef, errs: dict) -> list[dict]:
+    def _lambda_mappings(self, s: StreamRef, errs: dict) -> tuple[list[dict], bool]:
+        """The stream's event source mappings, and whether they were read this poll."""
         note = self._denied_note("lambda")
         if note:
             errs["lag:lambda"] = note
-            return []
+            return [], False
         if not s.arn or self.lambda_client is None:
-            return []
+            return [], True
         found = self._guard(
             "lambda",
             f"lag:lambda:{s.name}",
@@ -354,11 +424,12 @@ class ConsumerCollector:
                 if m.get("EventSourceArn") == s.arn
             ],
         )
-        return self._last_good(("lambda", s.arn), found, errs)
+        return self._last_good(("lambda", s.arn), found, errs), found is not None
 
     def _last_good(self, key: Hashable, found: list | None, errs: dict) -> list:
-        """A list that failed to refresh keeps its last good value (consumers do not vanish
-        on a throttled call), unless the whole kind was just turned off."""
+        """A list that failed to refresh keeps its last good value, so its consumers' lag
+        metrics are still read (their rows keep their last judgement meanwhile), unless the
+        whole kind was just turned off."""
         if found is not None:
             self._lists[key] = list(found)
         elif f"lag:{key[0]}" in errs:
@@ -379,26 +450,32 @@ class ConsumerCollector:
 
     # -- KCL --------------------------------------------------------------------------------
 
-    def _kcl_apps(self, streams: Sequence[StreamRef], errs: dict) -> tuple[list[_Kcl], set[str]]:
+    def _kcl_apps(
+        self, streams: Sequence[StreamRef], errs: dict
+    ) -> tuple[list[_Kcl], set[str], set[str] | None]:
+        """The applications read this poll, the lease tables that read no stream polled, and
+        the tables that could not be read (None: none of them could)."""
         note = self._denied_note("kcl")
         if note:
             errs["lag:kcl"] = note
-            return [], set()
+            return [], set(), None
         if self.dynamodb is None:
-            return [], set()
+            return [], set(), set()
         tables = self._tables_to_read(errs)
         if tables is None:
-            return [], set()
+            return [], set(), None
         names = {s.name for s in streams}
         apps: list[_Kcl] = []
         unmatched: set[str] = set()
+        unread: set[str] = set()
         for table in tables:
             scanned = self._guard(
                 "kcl", f"lag:kcl:{table}", "Scan", errs, lambda t=table: self._leases(t)
             )
-            if "lag:kcl" in errs:
-                return [], set()  # permission gone for every table
+            if "kcl" in self._denied:
+                return [], set(), None  # permission gone for every table
             if scanned is None:
+                unread.add(table)
                 continue
             scanned_at, leases = scanned
             # Confirming a stream needs Kinesis reads: a denial there concerns this table only.
@@ -410,6 +487,7 @@ class ConsumerCollector:
                 lambda t=table, le=leases: self._streams_of(t, le, streams),
             )
             if found is None:
+                unread.add(table)
                 continue
             targets, note = found
             targets = tuple(t for t in targets if t in names)
@@ -421,7 +499,7 @@ class ConsumerCollector:
                 mine = [le for le in leases if le.stream in (None, stream)]
                 multi = any(le.stream for le in leases)
                 apps.append(_Kcl(table, stream, mine, note, multi, scanned_at))
-        return apps, unmatched
+        return apps, unmatched, unread
 
     def _tables_to_read(self, errs: dict) -> tuple[str, ...] | None:
         """Discovered lease tables plus the named ones. When discovery is denied or fails, the
@@ -433,9 +511,14 @@ class ConsumerCollector:
             return manual
         kind = "kcl-discovery" if manual else "kcl"
         tables = self._guard(kind, "lag:kcl", "ListTables", errs, self._lease_tables)
-        if tables is None:
+        if tables is not None:
+            self._last_tables = tables
+            return tables
+        if kind in self._denied:  # just denied: only the named tables may still be read
             return manual or None
-        return tables
+        # Discovery failed (throttled, timed out): the tables found last time are still read.
+        known = tuple(sorted(set(self._last_tables or ()) | set(manual)))
+        return known or None
 
     def _lease_tables(self) -> tuple[str, ...]:
         names = self._tables.get("tables", self._list_tables)
@@ -669,7 +752,7 @@ class ConsumerCollector:
         try:
             self.metrics.fetch(self.cloudwatch, queries, now, self._gate)
         except Exception as exc:
-            self._note_throttle(exc, "GetMetricData")
+            self._note_failure(exc, "GetMetricData")
             errs["lag:metrics"] = _problem(exc, "GetMetricData")
             log.debug("consumer lag metrics failed", exc_info=exc)
             return False
@@ -695,6 +778,40 @@ class ConsumerCollector:
     def still(self, app: _Kcl) -> dict[str, tuple[float, float]]:
         """How long each lease's counter and checkpoint had not moved when last read."""
         return {le.key: self._watch.observe(app.table, le, app.scanned_at) for le in app.leases}
+
+
+class _Rows:
+    """One poll's consumer rows: each judged afresh, or its last judgement kept (stale) when
+    what it stands on could not be read this poll."""
+
+    def __init__(self, last: dict, now: int, metrics_ok: bool) -> None:
+        self._last = last
+        self.now = now
+        self.metrics_ok = metrics_ok
+        self.judged: dict[tuple[str, str, str], tuple[ConsumerLag, int]] = {}
+
+    def judge(
+        self, key: tuple[str, str, str], judge: Callable[[], ConsumerLag], needs_metrics=True
+    ) -> ConsumerLag:
+        """A fresh judgement; with the lag metrics unread this poll, the last one kept."""
+        last = self._last.get(key)
+        if needs_metrics and not self.metrics_ok and last is not None:
+            self.judged[key] = last
+            return last[0].kept(last[1])
+        row = judge()
+        self.judged[key] = (row, self.now)
+        return row
+
+    def keep(
+        self, stream: str, kind: str, which: Callable[[ConsumerLag], bool] = lambda _row: True
+    ) -> list[ConsumerLag]:
+        """The last judgements of ``stream``'s consumers of ``kind`` not judged this poll."""
+        out = []
+        for key, (row, at) in self._last.items():
+            if key[0] == stream and key[1] == kind and key not in self.judged and which(row):
+                self.judged[key] = (row, at)
+                out.append(row.kept(at))
+        return out
 
 
 def _shard_key(app: _Kcl, lease: Lease) -> Hashable:

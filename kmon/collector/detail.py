@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from kmon.collector import kinesis
-from kmon.collector.cache import SingleFlightCache
 from kmon.collector.metrics import (
     OVERVIEW_METRICS,
     MetricSpec,
@@ -30,13 +28,17 @@ DETAIL_METRICS: tuple[MetricSpec, ...] = (
 
 
 class DetailFetcher:
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    """The focused stream's shards (listed every poll: ListShards allows 1,000 calls a second
+    per stream) and its metrics over the window on screen. Each is fetched on its own, so the
+    shards show whatever CloudWatch does, and the metrics fill in when they come."""
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._focus: tuple[str, int] | None = None
         self._stored_for: str | None = None  # the stream the stores below hold
         self._stores: dict[int, MetricStore] = {}
         self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
-        self._shards = SingleFlightCache(ttl=60.0, clock=monotonic)
+        self._shards: tuple[str, list[dict]] | None = None  # the last good shard list
 
     @property
     def focus(self) -> tuple[str, int] | None:
@@ -52,7 +54,7 @@ class DetailFetcher:
                 self._stored_for = stream
                 self._stores.clear()
                 self._shard_store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
-                self._shards.invalidate()
+                self._shards = None
 
     def _store(self, period: int) -> MetricStore:
         store = self._stores.get(period)
@@ -61,28 +63,48 @@ class DetailFetcher:
             store = self._stores[period] = MetricStore(history_sec=history, period=period)
         return store
 
-    def fetch(
+    def _window(self, name: str) -> tuple[int, int]:
+        focus = self._focus
+        window = focus[1] if focus is not None and focus[0] == name else WINDOWS_SEC[1]
+        return window, period_for(window)
+
+    def list_shards(self, clients, name: str, gate: Gate) -> list[dict]:
+        shards = kinesis.list_shards(clients.kinesis, name, gate)
+        with self._lock:
+            if self._stored_for == name:
+                self._shards = (name, shards)
+        return shards
+
+    def last_shards(self, name: str) -> list[dict] | None:
+        """The shards as last listed, while ListShards fails."""
+        last = self._shards
+        return last[1] if last is not None and last[0] == name else None
+
+    def fetch_metrics(
         self,
         clients,
         description: kinesis.StreamDescription,
+        shards: list[dict],
         now: int,
         gate: Gate,
-    ) -> StreamDetail | None:
-        with self._lock:
-            focus = self._focus
-        if focus is None or focus[0] != description.name:
-            return None
-        name, window = focus
-        period = period_for(window)
-        store = self._store(period)
+    ) -> None:
+        """The stream's metrics over the window, then its open shards' (enhanced monitoring)."""
+        name = description.name
+        _window, period = self._window(name)
         queries = stream_queries([name], DETAIL_METRICS)
-        store.fetch(clients.cloudwatch, queries, now, gate)
-
-        shards = self._shards.get(name, lambda: kinesis.list_shards(clients.kinesis, name, gate))
-        enhanced = bool(description.shard_level_metrics)
+        self._store(period).fetch(clients.cloudwatch, queries, now, gate)
         ids = open_ids(shards)
-        if enhanced and ids:
+        if description.shard_level_metrics and ids:
             self._shard_store.fetch(clients.cloudwatch, shard_queries(name, ids), now, gate)
+
+    def build(
+        self, description: kinesis.StreamDescription, shards: list[dict], now: int
+    ) -> StreamDetail:
+        """What the detail screen shows, from whatever has been fetched."""
+        name = description.name
+        window, period = self._window(name)
+        store = self._store(period)
+        enhanced = bool(description.shard_level_metrics)
         since = align(now, period) - window
         series = {
             spec.key: tuple(store.stream_series(name, spec.key).points(since))

@@ -13,6 +13,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 # The read-only permission each API needs, for AccessDenied messages.
 PERMISSIONS = {
@@ -22,7 +23,6 @@ PERMISSIONS = {
     "ListShards": "kinesis:ListShards",
     "DescribeLimits": "kinesis:DescribeLimits",
     "GetMetricData": "cloudwatch:GetMetricData",
-    "GetCallerIdentity": "sts:GetCallerIdentity",
     "ListTables": "dynamodb:ListTables",
     "DescribeTable": "dynamodb:DescribeTable",
     "Scan": "dynamodb:Scan",
@@ -50,10 +50,38 @@ BAD_CREDENTIAL_CODES = {
     "AuthFailure",
 }
 ACCESS_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+# Credential errors that new credentials from the same chain can cure (a rotated key, a renewed
+# SSO session, a credential process that hands out fresh tokens).
+SSO_ERRORS = {"SSOTokenLoadError", "UnauthorizedSSOTokenError"}
+
+# The service each API belongs to: a service that stopped answering is not asked again in the
+# same poll.
+SERVICE_OF_API = {
+    "GetMetricData": "cloudwatch",
+    "GetCallerIdentity": "sts",
+    "ListTables": "dynamodb",
+    "DescribeTable": "dynamodb",
+    "Scan": "dynamodb",
+    "ListEventSourceMappings": "lambda",
+}
+
+
+def service_of(api: str) -> str:
+    return SERVICE_OF_API.get(api, "kinesis")
 
 
 class KmonError(Exception):
     """An error with a message fit to show an operator as it is."""
+
+
+class NotAwsAnswer(KmonError):
+    """The endpoint answered, but not in the service's protocol: a proxy's or load balancer's
+    error page, a captive portal, a binary body."""
+
+    def __init__(self, status: int | None) -> None:
+        self.status = status
+        where = f" (HTTP {status})" if status else ""
+        super().__init__(f"the endpoint answered with something that is not AWS's API{where}")
 
 
 def error_code(exc: BaseException) -> str | None:
@@ -74,7 +102,21 @@ def is_not_found(exc: BaseException) -> bool:
     return error_code(exc) == "ResourceNotFoundException"
 
 
-def is_fatal_for_session(exc: BaseException) -> bool:
+def is_credential_error(exc: BaseException | None) -> bool:
+    """Expired or rejected credentials: fresh ones from the credential chain may cure it."""
+    if exc is None:
+        return False
+    if type(exc).__name__ in SSO_ERRORS:
+        return True
+    return error_code(exc) in (EXPIRED_CODES | BAD_CREDENTIAL_CODES)
+
+
+def is_unanswered(exc: BaseException | None) -> bool:
+    """The service could not be reached or did not answer in time."""
+    return isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError)
+
+
+def is_fatal_for_session(exc: BaseException | None) -> bool:
     """Credential and connectivity errors: nothing else will work either."""
     return isinstance(
         exc,
@@ -120,7 +162,7 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
     if isinstance(exc, ReadTimeoutError):
         url = _endpoint(exc)
         return f"{url} did not answer in time: the service or the network is slow"
-    if type(exc).__name__ in {"SSOTokenLoadError", "UnauthorizedSSOTokenError"}:
+    if type(exc).__name__ in SSO_ERRORS:
         return "the AWS SSO session has expired or is missing: run 'aws sso login'"
     if isinstance(exc, ClientError):
         code = error_code(exc) or "Error"
@@ -130,6 +172,13 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
             return "AWS credentials have expired: refresh them ('aws sso login' or new keys)"
         if code in BAD_CREDENTIAL_CODES:
             return f"AWS rejected the credentials ({code}): check the keys, profile or region"
+        if code in ACCESS_DENIED_CODES and op == "GetCallerIdentity":
+            # AWS allows it to any valid credentials: something in between refused it.
+            return (
+                "the account id could not be read: sts:GetCallerIdentity was refused (it needs "
+                "no permission, so a VPC endpoint policy, a proxy or an emulator refused it); "
+                "nothing else needs it"
+            )
         if code in ACCESS_DENIED_CODES:
             perm = PERMISSIONS.get(op, op)
             return f"access denied: kmon needs {perm} (see the IAM policy in the README)"
@@ -138,6 +187,10 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
         if code == "ResourceNotFoundException":
             return f"{op}: not found ({msg})" if msg else f"{op}: not found"
         return f"{op} failed: {code}: {msg}" if msg else f"{op} failed: {code}"
+    if isinstance(exc, ResponseParserError | UnicodeDecodeError):
+        # What botocore says when a body is not the protocol's (normally caught earlier, by
+        # the clients' check of each answer, which knows the HTTP status).
+        return str(NotAwsAnswer(None))
     if isinstance(exc, BotoCoreError):
         return str(exc)
     return _one_line(f"{type(exc).__name__}: {exc}")

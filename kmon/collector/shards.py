@@ -105,17 +105,22 @@ class ShardWatch:
         self._lists = SingleFlightCache(ttl, jitter=0.3, clock=monotonic)
         self._store = MetricStore(history_sec=SHARD_HISTORY_SEC, period=60)
         self._rows: dict[str, tuple[ShardRow, ...]] = {}
+        self._status: dict[str, str] = {}  # each stream's status when its shards were listed
 
     def rows(self, stream: str) -> tuple[ShardRow, ...] | None:
         return self._rows.get(stream)
 
     def list_shards(
-        self, clients, streams: dict[str, int | None], gate: Gate
+        self, clients, streams: dict[str, tuple[int | None, str | None]], gate: Gate
     ) -> dict[str, list[dict]]:
-        """The shards of ``streams`` (name -> open shards as described; a different count
-        re-lists), from the cache where it is current."""
+        """The shards of ``streams`` (name -> (open shards, status) as described: a different
+        count or a new status re-lists), from the cache where it is current."""
         listed: dict[str, list[dict]] = {}
-        for name, open_count in streams.items():
+        for name, (open_count, status) in streams.items():
+            if status is not None and self._status.get(name, status) != status:
+                self._lists.invalidate(name)  # resharding, or done resharding
+            if status is not None:
+                self._status[name] = status
             shards = self._lists.get(
                 name, lambda n=name: kinesis.list_shards(clients.kinesis, n, gate)
             )
@@ -125,6 +130,8 @@ class ShardWatch:
                     name, lambda n=name: kinesis.list_shards(clients.kinesis, n, gate)
                 )
             listed[name] = shards
+        for name in [n for n in self._status if n not in streams]:
+            del self._status[name]
         return listed
 
     def fetch(self, clients, listed: dict[str, list[dict]], now: int, gate: Gate) -> None:

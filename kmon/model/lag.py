@@ -8,7 +8,7 @@ arithmetic, kcl.py for what leases add). Pure: callers pass the samples and what
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from kmon.model.rules import Thresholds
@@ -218,6 +218,10 @@ class ConsumerLag:
     workers: Mapping[str, int] = field(default_factory=dict)
     unowned: int = 0
     thrashing: tuple[str, ...] = ()
+    # The last known judgement, kept while what it stands on cannot be read (a throttled or
+    # denied list, lease table or lag metric): ``as_of`` is when it was made (epoch seconds).
+    stale: bool = False
+    as_of: int | None = None
 
     def to_dict(self) -> dict:
         d: dict = {
@@ -240,7 +244,16 @@ class ConsumerLag:
         note = self.full_note
         if note:
             d["note"] = note
+        if self.stale:
+            d["stale"] = True
+            d["as_of"] = iso_epoch(self.as_of)
         return d
+
+    def kept(self, as_of: int) -> ConsumerLag:
+        """This judgement shown as the last known one, made at ``as_of`` (epoch seconds)."""
+        if self.stale:
+            return self
+        return replace(self, stale=True, as_of=as_of)
 
     @property
     def full_note(self) -> str | None:

@@ -76,6 +76,7 @@ class KmonApp(App):
         poll: Callable[[], FleetSnapshot] | None,
         *,
         focus: Callable[[str | None, int], None] | None = None,
+        retry: Callable[[], None] | None = None,
         refresh_sec: float = 60.0,
         context: dict | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -85,12 +86,14 @@ class KmonApp(App):
         keymap: dict[str, str] | None = None,
         alerts: Alerter | None = None,
     ) -> None:
-        """``poll`` is the collector's poll and ``focus`` tells it which stream is on screen;
+        """``poll`` is the collector's poll and ``focus`` tells it which stream is on screen
+        and ``retry`` ends its back-offs (the `r` key);
         with ``poll`` None no poller runs (tests post snapshots themselves). ``alerts``
         decides on each snapshot what to alert on and runs the alert commands."""
         super().__init__()
         self._poll = poll
         self._focus = focus
+        self._retry = retry
         self.refresh_sec = refresh_sec
         self.context = context or {}
         self.clock = clock
@@ -222,7 +225,10 @@ class KmonApp(App):
     def action_refresh(self) -> None:
         if self.paused:
             self.flash("paused: press p to resume")
-        elif not self.request_poll():
+            return
+        if self._retry is not None:
+            self._retry()  # back-offs and permission lock-outs end: everything is asked again
+        if not self.request_poll():
             self.flash("a refresh is already running")
 
     def action_toggle_pause(self) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from botocore.stub import Stubber
 
-from kmon.collector.collector import DESCRIBE_TTL, Collector, CollectorOptions
+from kmon.collector.collector import Collector, CollectorOptions
 from tests.seed import MIB, NOW, REGION
 
 
@@ -104,7 +104,7 @@ def test_metrics_are_one_call_and_later_polls_ask_only_new_minutes(endpoint, fle
     assert (end - start) == timedelta(minutes=4)  # 3 unsettled minutes + the new one
 
 
-def test_deleted_stream_disappears_and_reshard_is_seen_after_description_ttl(endpoint, fleet):
+def test_deleted_stream_disappears_and_reshard_is_seen_at_the_next_turn(endpoint, fleet):
     mono = FakeMonotonic()
     c = make(endpoint, monotonic=mono)
     assert "idle" in by_name(c.poll(complete=True))
@@ -112,12 +112,12 @@ def test_deleted_stream_disappears_and_reshard_is_seen_after_description_ttl(end
     fleet.kinesis.update_shard_count(
         StreamName="hot", TargetShardCount=2, ScalingType="UNIFORM_SCALING"
     )
+    mono.t += 5  # a poll soon after (the user pressed r)
     snap = c.poll()
     assert "idle" not in by_name(snap) and snap.errors == ()
-    assert by_name(snap)["hot"]["open_shards"] == 1  # description still cached
-    mono.t += DESCRIBE_TTL * 1.5
-    for _ in range(5):  # expiries are spread over several polls
-        snap = c.poll()
+    assert by_name(snap)["hot"]["open_shards"] == 1  # described 5 s ago: not its turn yet
+    mono.t += 60  # the next scheduled poll: a small fleet is described every minute
+    snap = c.poll()
     assert by_name(snap)["hot"]["open_shards"] == 2
     assert by_name(snap)["hot"]["write_bytes_utilization_pct"] == pytest.approx(50.0)
 
@@ -235,7 +235,7 @@ def test_first_poll_failure_is_fatal_for_snapshot(endpoint):
     assert c.fatal_error().startswith("cannot reach http://127.0.0.1:9")
 
 
-def test_reshard_of_the_stream_on_screen_is_seen_within_a_minute(endpoint, fleet):
+def test_reshard_of_the_stream_on_screen_is_seen_in_the_next_poll(endpoint, fleet):
     mono = FakeMonotonic()
     c = make(endpoint, monotonic=mono)
     c.poll(complete=True)
@@ -244,9 +244,10 @@ def test_reshard_of_the_stream_on_screen_is_seen_within_a_minute(endpoint, fleet
     fleet.kinesis.update_shard_count(
         StreamName="hot", TargetShardCount=2, ScalingType="UNIFORM_SCALING"
     )
-    mono.t += 61  # the shard list is cached for a minute
-    c.poll()  # ListShards on the detail screen disagrees with the cached description...
-    snap = c.poll()  # ...so it is described again, not ten minutes later
+    mono.t += 5
+    # Its shards are listed every poll; they disagree with the description, so it is
+    # described again in the same poll.
+    snap = c.poll()
     assert by_name(snap)["hot"]["open_shards"] == 2
     assert sum(1 for s in snap.detail.shards if s.is_open) == 2
 

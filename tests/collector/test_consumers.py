@@ -8,6 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from kmon.collector.consumers import (
+    DENIED_RETRY_SEC,
     ConsumerCollector,
     StreamRef,
     parse_lease,
@@ -496,11 +497,11 @@ def test_dynamodb_access_denied_turns_off_kcl_only(world):
         stub.assert_no_pending_responses()
     for result in (first, second):
         assert result.errors == {
-            "lag:kcl": "KCL applications not shown: no permission: dynamodb:ListTables"
+            "lag:kcl": "KCL applications not read: no permission: dynamodb:ListTables"
         }
         assert [(c.kind, c.name) for c in result.by_stream["s"]] == [("efo", "efo-reader")]
-    # Half an hour later it tries again (and now may read the table).
-    mono.t += 1800
+    # Five minutes later it tries again (and now may read the table).
+    mono.t += DENIED_RETRY_SEC
     third = poll(col, refs)
     assert third.errors == {}
     assert ("kcl", "app") in by_name(third, "s")
@@ -513,7 +514,7 @@ def test_lambda_access_denied_and_throttling_are_notes_not_crashes(world):
     with stub:
         result = poll(make(world), [StreamRef("s", arn, 24)])
     assert result.errors == {
-        "lag:lambda": "Lambda consumers not shown: no permission: lambda:ListEventSourceMappings"
+        "lag:lambda": "Lambda consumers not read: no permission: lambda:ListEventSourceMappings"
     }
 
     stub = Stubber(world.kinesis)
@@ -690,7 +691,7 @@ def test_any_dynamodb_denial_names_its_permission(world, denied):
         stub.assert_no_pending_responses()
     permission = {"describe_table": "DescribeTable", "scan": "Scan"}[denied]
     assert result.errors == {
-        "lag:kcl": f"KCL applications not shown: no permission: dynamodb:{permission}"
+        "lag:kcl": f"KCL applications not read: no permission: dynamodb:{permission}"
     }
 
 
