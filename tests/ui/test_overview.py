@@ -29,8 +29,7 @@ def make_app(clock=None) -> KmonApp:
 
 
 def names(app: KmonApp) -> list[str]:
-    table = app.screen.query_one(StreamsTable)
-    return [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+    return app.screen.query_one(StreamsTable).row_names()
 
 
 async def ready(app, pilot, snap=None):

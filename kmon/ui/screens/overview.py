@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.screens.base import KmonScreen
@@ -74,9 +74,9 @@ class OverviewScreen(KmonScreen):
         if name is not None:
             self.app.open_stream(name)
 
-    @on(DataTable.RowSelected, "#streams")
-    def _row_chosen(self, event: DataTable.RowSelected) -> None:
-        self.app.open_stream(str(event.row_key.value))
+    @on(StreamsTable.Opened, "#streams")
+    def _row_chosen(self, event: StreamsTable.Opened) -> None:
+        self.app.open_stream(event.stream)
 
     def action_sort(self, column: str) -> None:
         self.table.set_sort(column)
@@ -99,7 +99,3 @@ class OverviewScreen(KmonScreen):
         if not event.value:
             self.filter_input.display = False
         self.table.focus()
-
-    @on(DataTable.HeaderSelected)
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        self.table.set_sort(str(event.column_key.value))
