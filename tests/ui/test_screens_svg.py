@@ -1,34 +1,59 @@
-"""SVG snapshots of every screen at wall-screen and laptop sizes, with a frozen clock."""
+"""SVG snapshots of every screen with a frozen clock: the overview, a stream's detail and the
+wall from the demo world at laptop to wall-screen sizes, the drill-downs from a model fleet."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 
 import pytest
 
+from kmon.model.snapshot import ApiUsage
 from kmon.ui.app import KmonApp
 from kmon.ui.messages import SnapshotReady
+from scripts.screenshots import FROZEN, THROTTLED, demo_snapshots
 from tests.ui.fleet import NOW, detail, snapshot
 
 SIZES = [(120, 40), (80, 24)]
+ALL_SIZES = pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (160, 45)], ids=["80x24", "120x40", "160x45"]
+)
+# What kmon's own calls cost depends on how long the world took to build: fixed here.
+API = ApiUsage(calls=42, metrics_requested=1200, calls_per_min=8.0, metrics_per_hour=4800)
 
 
-def frozen_app(**kw) -> KmonApp:
-    return KmonApp(None, refresh_sec=60, context={"profile": "prod"}, clock=lambda: NOW, **kw)
+@cache
+def demo():
+    overview, detailed = demo_snapshots()
+    return replace(overview, api=API), replace(detailed, api=API)
 
 
-def loaded(*keys: str, error: str | None = None, with_detail: bool = False):
+def frozen_app(clock=NOW, **kw) -> KmonApp:
+    return KmonApp(None, refresh_sec=60, context={"profile": "prod"}, clock=lambda: clock, **kw)
+
+
+def demo_app(**kw) -> KmonApp:
+    return KmonApp(
+        None, refresh_sec=60, context={"region": "us-east-1"}, clock=lambda: FROZEN, **kw
+    )
+
+
+def loaded(*keys: str, error: str | None = None, with_detail: bool = False, snaps=None):
     async def run_before(pilot) -> None:
-        snap = snapshot(errors={"metrics": error} if error else None)
-        if with_detail:
-            snap = replace(snap, detail=detail())
-        pilot.app.post_message(SnapshotReady(snap))
+        if snaps is not None:
+            first, detailed = snaps()
+            stream = THROTTLED
+        else:
+            first = snapshot(errors={"metrics": error} if error else None)
+            detailed = replace(first, detail=detail()) if with_detail else first
+            stream = "payments-ledger"
+        pilot.app.post_message(SnapshotReady(first))
         await pilot.pause()
         for key in keys:
             if key == "open":
-                pilot.app.open_stream("payments-ledger")
+                pilot.app.open_stream(stream)
                 await pilot.pause()
-                pilot.app.post_message(SnapshotReady(snap))
+                pilot.app.post_message(SnapshotReady(detailed))
             else:
                 await pilot.press(key)
             await pilot.pause()
@@ -39,9 +64,20 @@ def loaded(*keys: str, error: str | None = None, with_detail: bool = False):
     return run_before
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_overview(snap_compare, size):
-    assert snap_compare(frozen_app(), terminal_size=size, run_before=loaded())
+@ALL_SIZES
+def test_demo_overview(snap_compare, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=loaded(snaps=demo))
+
+
+@ALL_SIZES
+def test_demo_detail(snap_compare, size):
+    run = loaded("open", snaps=demo)
+    assert snap_compare(demo_app(), terminal_size=size, run_before=run)
+
+
+@ALL_SIZES
+def test_demo_wall(snap_compare, size):
+    assert snap_compare(demo_app(wall=True), terminal_size=size, run_before=loaded(snaps=demo))
 
 
 def test_overview_with_error(snap_compare):
@@ -49,10 +85,9 @@ def test_overview_with_error(snap_compare):
     assert snap_compare(frozen_app(), terminal_size=(120, 40), run_before=run)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_stream_detail(snap_compare, size):
-    run = loaded("open", with_detail=True)
-    assert snap_compare(frozen_app(), terminal_size=size, run_before=run)
+def test_errors_view(snap_compare):
+    run = loaded("x", error="access denied: kmon needs cloudwatch:GetMetricData")
+    assert snap_compare(frozen_app(), terminal_size=(120, 40), run_before=run)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -71,8 +106,3 @@ def test_kcl_leases(snap_compare, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, size):
     assert snap_compare(frozen_app(), terminal_size=size, run_before=loaded("question_mark"))
-
-
-@pytest.mark.parametrize("size", SIZES)
-def test_wall(snap_compare, size):
-    assert snap_compare(frozen_app(wall=True), terminal_size=size, run_before=loaded())

@@ -50,3 +50,23 @@ async def test_every_screen_survives_40x12_and_resizing():
             await pilot.press("escape")
             await pilot.pause()
         assert app.is_running
+
+
+async def test_monochrome_terminal_renders_every_screen(monkeypatch):
+    """NO_COLOR: Textual filters every segment to monochrome, which needs a style on each."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = KmonApp(None, refresh_sec=60, context={"profile": "prod"}, clock=lambda: NOW)
+    snap = replace(snapshot(), detail=detail())
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.post_message(SnapshotReady(snap))
+        await pilot.pause()
+        assert "payments-ledger" in screen_text(app)
+        for key in ("w", "w", "x", "escape", "e", "escape"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert "kmon" in screen_text(app)
+        app.open_stream("payments-ledger")
+        await pilot.pause()
+        app.post_message(SnapshotReady(snap))
+        await pilot.pause()
+        assert "CRIT" in screen_text(app)

@@ -296,8 +296,9 @@ def _consumer(s: StreamState) -> Text | None:
         return None
     t = Text(no_wrap=True, overflow="ellipsis")
     t.append("worst consumer ", style="dim")
-    t.append(f"{worst.kind} ")
-    t.append(worst.name + " ", style="bold")
+    # The shared readers' long name says nothing its kind does not.
+    name = "shared readers" if worst.kind == "shared" else f"{worst.name} ({worst.kind})"
+    t.append(name + " ", style="bold")
     if worst.lag_ms is not None:
         t.append(f"{fmt.duration_ms(worst.lag_ms)} behind ")
     label, status_style = STATUS_STYLE.get(worst.status.value, (worst.status.value, ""))

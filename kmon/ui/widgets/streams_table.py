@@ -355,9 +355,9 @@ def _all_shown(shown: list[tuple[Column, int]], columns: Sequence[Column]) -> bo
 
 def fit(widths: dict[str, int], width: int, first: int) -> Layout:
     """The columns shown at ``width`` cells starting at the ``first`` paged column: each at
-    its full width, in priority order, leaving out any that does not fit. The name gets its full width when the first
-    paged column still fits beside it (or when it takes no more than half of the room);
-    only then is a long name cut in the middle."""
+    its full width, in priority order, leaving out any that does not fit. The name gets its
+    full width when the first paged column still fits beside it (or when it takes no more
+    than half of the room); only then is a long name cut in the middle."""
     health = widths["health"]
     room = width - GUTTER - GAP - health
     beside = room - GAP - min(widths[PAGED[0].key], FIRST_CUT)
@@ -424,6 +424,9 @@ def measure(
     return widths
 
 
+NULL_STYLE = Style()
+
+
 def _spaces_apart(segments: Iterable[Segment]) -> list[Segment]:
     """Leading spaces as segments of their own: an SVG export (screenshots, snapshots) draws
     a segment's text from its first visible character, so a right-aligned number or a cell
@@ -431,12 +434,15 @@ def _spaces_apart(segments: Iterable[Segment]) -> list[Segment]:
     out = []
     for seg in segments:
         text = seg.text
+        if text == "\n":
+            continue  # a Text's line end: a strip is one line
+        style = seg.style or NULL_STYLE  # a monochrome terminal's filter needs a style
         body = text.lstrip(" ")
         if body and len(body) < len(text):
-            out.append(Segment(text[: len(text) - len(body)], seg.style))
-            out.append(Segment(body, seg.style))
+            out.append(Segment(text[: len(text) - len(body)], style))
+            out.append(Segment(body, style))
         else:
-            out.append(seg)
+            out.append(Segment(text, style))
     return out
 
 
