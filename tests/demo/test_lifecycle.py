@@ -108,7 +108,7 @@ def test_busy_port_is_reported_not_waited_on() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         world = DemoWorld(port=port, region="ap-south-1", history_minutes=2, run_thread=False)
-        with pytest.raises(OSError, match=f"127.0.0.1:{port}"):
+        with pytest.raises(OSError, match=f"port {port} on 127.0.0.1 is in use"):
             world.start()
         world.stop()
 
