@@ -15,6 +15,7 @@ from kmon.model.alerting import Alert, Alerter
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui.commands import StreamCommands, jump_palette
+from kmon.ui.filters import VisibleControls
 from kmon.ui.messages import SnapshotReady
 from kmon.ui.notify import desktop_notification
 from kmon.ui.screens.base import KmonScreen
@@ -106,9 +107,15 @@ class KmonApp(App):
         self.snapshot: FleetSnapshot | None = None
         if keymap:
             self.set_keymap(keymap)
+        self._visible_controls = VisibleControls()
         self._alerts = alerts
         if alerts is not None:
             alerts.on_failure = self._alert_failed
+
+    def get_line_filters(self):
+        """Textual's own filters (monochrome, dimming), then ours: no control character
+        from AWS data reaches the terminal."""
+        return [*super().get_line_filters(), self._visible_controls]
 
     def on_mount(self) -> None:
         self.push_screen(OverviewScreen())
