@@ -9,6 +9,13 @@ DASH = "–"  # no datapoint: never shown as 0
 
 _BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
+# Beyond these a value is nonsense from a broken source, not a reading: it is shown as
+# "more than" the largest that still fits a cell, never as a 300-digit number cut anywhere.
+MAX_DAYS = 999
+MAX_COUNT = 999e9  # 999G
+MAX_PCT = 9999.0
+MAX_BYTES = 999 * 1024.0**4  # 999 TiB
+
 
 def _scaled(value: float, base: float, units: tuple[str, ...]) -> tuple[float, str]:
     i = 0
@@ -31,6 +38,8 @@ def _num(v: float) -> str:
 def bytes_(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return DASH
+    if value > MAX_BYTES:
+        return ">999 TiB"
     v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)
     return f"{_num(v)} {unit}"
 
@@ -57,6 +66,8 @@ def limit_rate(value: float) -> str:
 def count(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return DASH
+    if value > MAX_COUNT:
+        return ">999G"
     v, unit = _scaled(float(value), 1000.0, ("", "k", "M", "G"))
     if not unit and float(value).is_integer():
         return f"{int(value)}"
@@ -71,6 +82,8 @@ def count_rate(value: float | None) -> str:
 def pct(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return DASH
+    if value > MAX_PCT:
+        return f">{MAX_PCT:.0f}%"
     return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
 
 
@@ -83,6 +96,8 @@ def duration(seconds: float | None) -> str:
         seconds = 0.0
     if seconds == 0:
         return "0s"
+    if seconds > MAX_DAYS * 86400:
+        return f">{MAX_DAYS}d"
     if seconds < 0.9995:
         return f"{seconds * 1000:.0f}ms" if seconds >= 0.0005 else "<1ms"
     s = int(round(seconds))
@@ -130,6 +145,10 @@ def age(seconds: float) -> str:
 
 def compact_duration(seconds: float) -> str:
     """A short span for tight cells: 45s, 12m, 1h12m, 3d4h."""
+    if not math.isfinite(seconds):
+        return DASH
+    if seconds > MAX_DAYS * 86400:
+        return f">{MAX_DAYS}d"
     s = int(max(0.0, seconds))
     if s < 60:
         return f"{s}s"

@@ -68,3 +68,15 @@ def test_axis_ticks_drop_zero_parts():
     assert fmt.axis_duration_ms(5 * 60 * 1000) == "5m"
     assert fmt.axis_duration_ms(90 * 1000) == "1m 30s"
     assert fmt.axis_duration_ms(3 * 86400 * 1000) == "3d"
+
+
+def test_absurd_values_read_as_more_than_not_as_300_digits():
+    # A lag of 1e300 ms (a broken source) would be a 300-digit day count; inf would raise.
+    assert fmt.duration_ms(1e300) == ">999d"
+    assert fmt.compact_duration(float("inf")) == fmt.DASH
+    assert fmt.compact_duration(1e12) == ">999d"
+    assert fmt.count(1e13) == ">999G" and fmt.count(999e9) == "999G"
+    assert fmt.pct(1e6) == ">9999%" and fmt.pct(9999) == "9999%"
+    assert fmt.bytes_rate(1e300) == ">999 TiB/s"
+    # 999 days is the largest duration still shown as itself (Kinesis keeps a year at most).
+    assert fmt.duration(999 * 86400) == "999d 0h"
