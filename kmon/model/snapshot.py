@@ -183,11 +183,17 @@ class FleetSnapshot:
 
     @property
     def data_at(self) -> datetime | None:
-        """When the stream list was last fetched successfully."""
-        for s in self.sources:
-            if s.name == "streams":
-                return s.updated_at
-        return None
+        """How old the numbers on screen are: the older of the last good stream list and the
+        last good metrics (an outage of CloudWatch alone leaves the list fresh and every
+        number old). None until the stream list has been read."""
+        times: dict[str, datetime | None] = {}
+        for src in self.sources:
+            times.setdefault(src.name, src.updated_at)
+        listed = times.get("streams")
+        if listed is None:
+            return None
+        metrics = times.get("metrics")
+        return listed if metrics is None else min(listed, metrics)
 
     def to_dict(self) -> dict:
         return {

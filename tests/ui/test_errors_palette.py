@@ -3,6 +3,7 @@ first, and the footer's current cost rate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from kmon.model.snapshot import ApiUsage
@@ -87,11 +88,26 @@ async def test_footer_shows_the_current_rate_and_the_totals_so_far():
     app = KmonApp(None, refresh_sec=60, context={}, clock=lambda: NOW)
     api = ApiUsage(calls=120, metrics_requested=50_000, calls_per_min=4, metrics_per_hour=6000)
     async with app.run_test(size=(160, 30)) as pilot:
-        from dataclasses import replace
-
         app.post_message(SnapshotReady(replace(snapshot(), api=api)))
         await pilot.pause()
         line = str(app.screen.query_one(UsageBar).render())
         # 6,000 metrics/h x 24 h at $0.01 per 1,000 = $1.44/day; 50,000 so far = $0.50.
         assert "$1.44/day now" in line and "last 5 min" in line
         assert "since start $0.50" in line
+
+
+async def test_a_metrics_only_outage_shows_how_old_the_numbers_are():
+    from kmon.model.snapshot import SourceStatus
+
+    snap = snapshot()
+    # The stream list answered a moment ago; CloudWatch last answered 3 minutes ago.
+    sources = (
+        SourceStatus("streams", NOW),
+        SourceStatus("metrics", NOW - timedelta(minutes=3), "GetMetricData throttled"),
+    )
+    app = KmonApp(None, refresh_sec=60, context={}, clock=lambda: NOW)
+    async with app.run_test(size=(160, 30)) as pilot:
+        app.post_message(SnapshotReady(replace(snap, sources=sources)))
+        await pilot.pause()
+        line = header_line(app)
+        assert "updated 3m 00s ago" in line and "STALE" in line
