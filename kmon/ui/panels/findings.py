@@ -10,25 +10,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kmon.model.findings import Finding
-from kmon.ui import format as fmt
-from kmon.ui.widgets.findings import since_text
+from kmon.ui.widgets.findings import headline
 
 HINT = "f: all findings with advice · c: copy the command"
-
-
-def headline(f: Finding, now: float, number: str = "") -> Text:
-    label, style = fmt.HEALTH_STYLE[f.severity]
-    t = Text()
-    if number:
-        t.append(f"{number} ", style="bold")
-    # Spaces end a span rather than start one (the SVG export drops a span's leading spaces).
-    t.append(f"{label} ", style=style)
-    t.append(f"{f.code}  ", style="bold")
-    when = since_text(f.since, now)
-    if when:
-        t.append(f"{when}  ", style="dim")
-    t.append(f.cause)
-    return t
 
 
 def findings_rows(findings: Sequence[Finding], now: float) -> list[Text]:

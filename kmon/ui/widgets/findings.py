@@ -16,13 +16,12 @@ def since_text(since: int | None, now: float) -> str:
     return f"since {fmt.clock_hm(since)} ({fmt.compact_duration(max(0.0, now - since))})"
 
 
-def finding_text(f: Finding, now: float, *, number: int | None = None, full: bool = True) -> Text:
-    """Severity, code and since on the first line with the cause; then the evidence, the
-    advice and the command (AWS text literal, never markup)."""
+def headline(f: Finding, now: float, number: str = "") -> Text:
+    """``[1/2] ✖ CRIT hot-shard  since 11:00 (3h00m)  cause``: one line, AWS text literal."""
     label, style = fmt.HEALTH_STYLE[f.severity]
     t = Text()
-    if number is not None:
-        t.append(f"[{number}] ", style="bold")
+    if number:
+        t.append(f"{number} ", style="bold")
     # Spaces end a styled span rather than start an unstyled one: some renderers (the SVG
     # export) drop leading spaces of a span.
     t.append(f"{label} ", style=style)
@@ -31,6 +30,13 @@ def finding_text(f: Finding, now: float, *, number: int | None = None, full: boo
     if when:
         t.append(f"{when}  ", style="dim")
     t.append(f.cause)
+    return t
+
+
+def finding_text(f: Finding, now: float, *, number: int | None = None, full: bool = True) -> Text:
+    """Severity, code and since on the first line with the cause; then the evidence, the
+    advice and the command (AWS text literal, never markup)."""
+    t = headline(f, now, "" if number is None else f"[{number}]")
     t.append("\n  evidence  ", style="dim")
     t.append(f.evidence)
     if full:
