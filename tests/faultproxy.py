@@ -4,6 +4,7 @@
         proxy.set("cloudwatch", "deny")           # every CloudWatch call: AccessDenied
         proxy.set("kinesis", "throttle", "ListShards")  # one operation only
         proxy.set("*", "hang")                    # everything: accept, never answer
+        proxy.set("*", "expired", key="OLDKEY")   # only requests signed with this key
         ... run kmon with --endpoint-url proxy.url ...
         proxy.clear("cloudwatch")                 # healthy again, while running
 
@@ -15,12 +16,16 @@ Faults, switchable at any time from any thread:
     hang      read the request, never answer (until the fault is cleared or the proxy
               closed; then the connection closes without an answer)
     reset     read the request, close the connection without a word
+    expired   the service's expired-token error (the key has expired)
+    bad-key   the service's unrecognised-key error
+    garbage   HTTP 502 with a binary body: something that is not AWS's API answered
 
 A request's service is the signing name in its SigV4 Authorization header (CloudWatch signs
 as "monitoring"; both names work); its operation comes from X-Amz-Target, the RPCv2 CBOR
 path or the query Action, and is None for REST services (Lambda). Unsigned requests (the
 emulator's own API, such as /moto-api/reset) always pass. Everything else is forwarded as is
-and counted in ``seen`` by (service, operation).
+and counted in ``seen`` by (service, operation), and in ``keys`` by the access key it was
+signed with.
 """
 
 from __future__ import annotations
@@ -33,10 +38,10 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-FAULTS = ("deny", "throttle", "error", "hang", "reset")
+FAULTS = ("deny", "throttle", "error", "hang", "reset", "expired", "bad-key", "garbage")
 ALIASES = {"monitoring": "cloudwatch"}  # signing name -> the name people use
 
-_CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -70,11 +75,25 @@ _ERRORS = {
         "query": (500, "InternalFailure"),
         "cbor": (500, "InternalFailure"),
     },
+    "expired": {
+        "json": (400, "ExpiredTokenException"),
+        "rest": (403, "ExpiredTokenException"),
+        "query": (400, "ExpiredToken"),
+        "cbor": (400, "ExpiredToken"),
+    },
+    "bad-key": {
+        "json": (400, "UnrecognizedClientException"),
+        "rest": (403, "UnrecognizedClientException"),
+        "query": (403, "InvalidClientTokenId"),
+        "cbor": (403, "InvalidClientTokenId"),
+    },
 }
 _MESSAGES = {
     "deny": "User: arn:aws:iam::123456789012:user/test is not authorized to perform {op}",
     "throttle": "Rate exceeded",
     "error": "injected by the test proxy",
+    "expired": "The security token included in the request is expired",
+    "bad-key": "The security token included in the request is invalid",
 }
 
 
@@ -83,7 +102,9 @@ class FaultProxy:
         parsed = urlparse(upstream)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.seen: Counter[tuple[str | None, str | None]] = Counter()
-        self._faults: dict[tuple[str, str | None], str] = {}
+        self.keys: Counter[str] = Counter()
+        # (service, operation) -> (fault, the access key it is limited to, or None)
+        self._faults: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -94,17 +115,23 @@ class FaultProxy:
 
     # -- control --------------------------------------------------------------------------
 
-    def set(self, service: str, fault: str | None, operation: str | None = None) -> None:
-        """Fail ``service`` ("*": every service), or only its ``operation``, with ``fault``;
-        None clears it."""
+    def set(
+        self,
+        service: str,
+        fault: str | None,
+        operation: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        """Fail ``service`` ("*": every service), or only its ``operation``, with ``fault``,
+        for every request or only those signed with access ``key``; None clears it."""
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
-        key = (ALIASES.get(service, service), operation)
+        where = (ALIASES.get(service, service), operation)
         with self._lock:
             if fault is None:
-                self._faults.pop(key, None)
+                self._faults.pop(where, None)
             else:
-                self._faults[key] = fault
+                self._faults[where] = (fault, key)
 
     def clear(self, service: str | None = None) -> None:
         """Heal ``service`` (all its operations), or everything."""
@@ -116,13 +143,16 @@ class FaultProxy:
                 for key in [k for k in self._faults if k[0] == name]:
                     del self._faults[key]
 
-    def fault_for(self, service: str | None, operation: str | None) -> str | None:
+    def fault_for(
+        self, service: str | None, operation: str | None, key: str | None = None
+    ) -> str | None:
         if service is None:
             return None
         with self._lock:
-            for key in ((service, operation), (service, None), ("*", operation), ("*", None)):
-                if key in self._faults:
-                    return self._faults[key]
+            for where in ((service, operation), (service, None), ("*", operation), ("*", None)):
+                fault, only = self._faults.get(where, (None, None))
+                if fault is not None and (only is None or only == key):
+                    return fault
         return None
 
     def close(self) -> None:
@@ -140,7 +170,7 @@ class FaultProxy:
 def identify(headers, path: str, body: bytes) -> tuple[str | None, str | None, str]:
     """(service, operation, protocol family) of one request."""
     match = _CREDENTIAL.search(headers.get("Authorization", ""))
-    service = ALIASES.get(match.group(1), match.group(1)) if match else None
+    service = ALIASES.get(match.group(2), match.group(2)) if match else None
     target = headers.get("X-Amz-Target")
     content_type = headers.get("Content-Type", "")
     if headers.get("smithy-protocol") == "rpc-v2-cbor" or "/operation/" in path:
@@ -151,6 +181,12 @@ def identify(headers, path: str, body: bytes) -> tuple[str | None, str | None, s
         action = parse_qs(body.decode("utf-8", "replace")).get("Action", [None])[0]
         return service, action, "query"
     return service, None, "rest"
+
+
+def access_key(headers) -> str | None:
+    """The access key a request was signed with."""
+    match = _CREDENTIAL.search(headers.get("Authorization", ""))
+    return match.group(1) if match else None
 
 
 def error_response(fault: str, protocol: str, operation: str | None):
@@ -208,18 +244,25 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             service, operation, protocol = identify(self.headers, self.path, body)
+            key = access_key(self.headers)
             proxy.seen[(service, operation)] += 1
-            fault = proxy.fault_for(service, operation)
+            if key:
+                proxy.keys[key] += 1
+            fault = proxy.fault_for(service, operation, key)
             if fault == "hang":
                 # Silent while the fault lasts; then the connection closes unanswered (the
                 # client has given up by then, or will see it closed).
-                while proxy.fault_for(service, operation) == "hang":
+                while proxy.fault_for(service, operation, key) == "hang":
                     if proxy._closed.wait(0.05):
                         break
                 self.close_connection = True
                 return
             if fault == "reset":
                 self.close_connection = True
+                return
+            if fault == "garbage":
+                page = bytes(range(128, 256)) * 4
+                self._reply(502, {"Content-Type": "application/octet-stream"}, page)
                 return
             if fault is not None:
                 self._reply(*error_response(fault, protocol, operation))

@@ -433,23 +433,18 @@ def test_a_cloudwatch_hang_sets_its_error_within_one_timeout(fleet, proxy, payme
 
 
 def test_an_answer_that_is_not_aws_says_so_with_its_http_status(fleet, endpoint):
-    from tests.collector.faults import FaultProxy as AnswerProxy
-    from tests.collector.faults import Switch, binary_502, when
-
-    with AnswerProxy(endpoint) as proxy:
-        garbage = Switch(binary_502, when(service="monitoring"))
-        proxy.rules.append(garbage)
+    with FaultProxy(endpoint) as proxy:
         clocks = Clocks()
         c = collector(proxy.url, clocks)
         c.poll(complete=True)
-        garbage.on = True
+        proxy.set("cloudwatch", "garbage")
         clocks.advance(REFRESH)
         snap = c.poll()
         assert errors(snap)["metrics"] == (
             "the endpoint answered with something that is not AWS's API (HTTP 502)"
         )
         assert snap.stream("alpha").incoming_bytes_per_sec == pytest.approx(1.0 * MIB)
-        garbage.on = False
+        proxy.clear()
         clocks.advance(REFRESH)
         assert "metrics" not in errors(c.poll())
 
@@ -458,26 +453,18 @@ def test_an_answer_that_is_not_aws_says_so_with_its_http_status(fleet, endpoint)
 
 
 def test_rotated_credentials_are_used_at_the_next_poll(fleet, endpoint, tmp_path, monkeypatch):
-    from tests.collector.faults import FaultProxy as AnswerProxy
-    from tests.collector.faults import Switch, error, when
-
     creds = tmp_path / "credentials"
     creds.write_text("[default]\naws_access_key_id = OLDKEY\naws_secret_access_key = old\n")
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
-    with AnswerProxy(endpoint) as proxy:
-        expired = Switch(
-            lambda r: error(r, "ExpiredTokenException", "The security token has expired"),
-            when(key="OLDKEY"),
-        )
-        proxy.rules.append(expired)
+    with FaultProxy(endpoint) as proxy:
         clocks = Clocks()
         c = collector(proxy.url, clocks)
         assert len(c.poll(complete=True).streams) == 3
-        assert {r.access_key for r in proxy.seen} == {"OLDKEY"}
+        assert set(proxy.keys) == {"OLDKEY"}
 
-        expired.on = True  # the old key expires
+        proxy.set("*", "expired", key="OLDKEY")  # the old key expires
         clocks.advance(REFRESH)
         snap = c.poll()
         assert errors(snap)["streams"] == (
@@ -488,23 +475,20 @@ def test_rotated_credentials_are_used_at_the_next_poll(fleet, endpoint, tmp_path
         # Someone rotates the keys (aws configure, a credential process, sso login...).
         creds.write_text("[default]\naws_access_key_id = NEWKEY\naws_secret_access_key = new\n")
         clocks.advance(REFRESH)
-        proxy.seen.clear()
+        proxy.keys.clear()
         snap = c.poll()  # the first poll after the rotation
         assert "streams" not in errors(snap) and "metrics" not in errors(snap)
-        assert proxy.seen and {r.access_key for r in proxy.seen} == {"NEWKEY"}
+        assert proxy.keys and set(proxy.keys) == {"NEWKEY"}
 
 
 def test_credentials_are_read_again_at_most_once_a_refresh(fleet, endpoint, tmp_path, monkeypatch):
-    from tests.collector.faults import FaultProxy as AnswerProxy
-    from tests.collector.faults import error
-
     creds = tmp_path / "credentials"
     creds.write_text("[default]\naws_access_key_id = BADKEY\naws_secret_access_key = x\n")
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
-    with AnswerProxy(endpoint) as proxy:
-        proxy.rules.append(lambda r: error(r, "UnrecognizedClientException", "bad key"))
+    with FaultProxy(endpoint) as proxy:
+        proxy.set("kinesis", "bad-key")  # Kinesis names it UnrecognizedClientException
         clocks = Clocks()
         c = collector(proxy.url, clocks)
         c.poll()
