@@ -19,8 +19,7 @@ OK, CRIT = Health.OK, Health.CRIT
 
 
 def rows(app: KmonApp) -> list[str]:
-    table = app.screen.query_one(StreamsTable)
-    return sorted(table.get_row_at(i)[0].plain for i in range(table.row_count))
+    return sorted(app.screen.query_one(StreamsTable).row_names())
 
 
 def toasts(app: KmonApp) -> list[tuple[str, str]]:

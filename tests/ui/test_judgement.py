@@ -45,11 +45,7 @@ async def post(app, pilot, snap):
 
 
 def row(app, name: str) -> dict[str, object]:
-    table = app.screen.query_one(StreamsTable)
-    index = table.get_row_index(name)
-    return {
-        str(c.key.value): table.get_row_at(index)[i] for i, c in enumerate(table.ordered_columns)
-    }
+    return app.screen.query_one(StreamsTable).cells(name)
 
 
 async def test_utilization_colours_follow_the_configured_warning_line():
@@ -99,7 +95,7 @@ async def test_an_outage_keeps_the_last_crit_streams_on_top_dimmed_with_as_of():
     async with app.run_test(size=(160, 30)) as pilot:
         await post(app, pilot, snapshot(streams=(stream("a-ok"), crit, stream("b-ok"))))
         table = app.screen.query_one(StreamsTable)
-        assert table.get_row_at(0)[0].plain == "payments-ledger"
+        assert table.row_names()[0] == "payments-ledger"
         cells = row(app, "payments-ledger")
         assert cells["cause"].plain.startswith(f"as of {as_of:%H:%M}")
         assert "dim" in str(cells["health"].spans[-1].style) or "dim" in str(cells["health"].style)

@@ -26,7 +26,6 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets.data_table import ColumnKey
 
 from kmon.model.health import Health
 from kmon.model.rules import Thresholds
@@ -446,11 +445,6 @@ def _spaces_apart(segments: Iterable[Segment]) -> list[Segment]:
     return out
 
 
-class _ColumnRef(NamedTuple):
-    key: ColumnKey
-    label: str
-
-
 class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
     """Every stream, sorted and filtered, one line each. Only the lines on screen are drawn;
     the cursor stays on its stream across polls, sorts and filters."""
@@ -625,17 +619,6 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
                 cell.stylize("dim")
             out[col.key] = cell
         return out
-
-    # DataTable's names for the same things, for callers written against it.
-    def get_row_at(self, index: int) -> list[Text]:
-        return list(self.cells(self._rows[index].name).values())
-
-    def get_row_index(self, name: str) -> int:
-        return self._index[name]
-
-    @property
-    def ordered_columns(self) -> list[_ColumnRef]:
-        return [_ColumnRef(ColumnKey(c.key), c.label) for c in COLUMNS]
 
     # -- rows -----------------------------------------------------------------------------
 
