@@ -22,10 +22,12 @@ from kmon.config import (
     ConfigError,
     Settings,
     config_path,
+    dollars,
     endpoint_problem,
     load_settings,
     seconds,
 )
+from kmon.model.cadence import DEFAULT_BUDGET_USD_PER_DAY, DEFAULT_MAX_STALENESS_SEC, MINUTE
 
 # Exit statuses (README, "kmon snapshot" and "kmon events"; `kmon snapshot --help`).
 EXIT_OK = 0
@@ -33,7 +35,8 @@ EXIT_FAILED = 1  # nothing usable: no JSON (credentials, region, endpoint, deadl
 EXIT_USAGE = 2  # a bad option, value or setting
 EXIT_PARTIAL = 3  # the JSON is printed, but some sources failed (one stderr line each)
 
-SNAPSHOT_TIMEOUT = 60.0  # seconds `kmon snapshot` waits for its poll, --timeout
+# Seconds `kmon snapshot` and `kmon events` (without --follow) wait for their poll, --timeout.
+SNAPSHOT_TIMEOUT = 60.0
 
 DESCRIPTION = """\
 kmon: a live terminal dashboard for AWS Kinesis Data Streams.
@@ -78,6 +81,16 @@ def _at_least(minimum: float):
 
 
 refresh_seconds = _at_least(MIN_REFRESH)
+staleness_seconds = _at_least(MINUTE)
+
+
+def budget_dollars(text: str) -> float:
+    try:
+        return dollars(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 cycle_seconds = _at_least(1)
 timeout_seconds = _at_least(1)
 
@@ -163,6 +176,32 @@ def _add_common(
         f"minimum {MIN_REFRESH:g}); CloudWatch data is per minute",
         **d,
     )
+    # Only for commands that keep polling; the others parse them to refuse them with a reason.
+    polls = refresh_default is not None
+    cost = p.add_argument_group("CloudWatch cost")
+    cost.add_argument(
+        "--budget",
+        metavar="USD_PER_DAY",
+        type=budget_dollars,
+        help="what kmon may spend on CloudWatch a day (default "
+        f"{DEFAULT_BUDGET_USD_PER_DAY:g}; 0: no limit, every stream every minute). The "
+        "stream on screen and streams not OK are read every minute, healthy ones every "
+        "--max-staleness, less often only if the budget needs it"
+        if polls
+        else argparse.SUPPRESS,
+        **d,
+    )
+    cost.add_argument(
+        "--max-staleness",
+        metavar="SECONDS",
+        dest="max_staleness",
+        type=staleness_seconds,
+        help="under a budget, how old a healthy stream's numbers may get "
+        f"(default {DEFAULT_MAX_STALENESS_SEC:g}, minimum {MINUTE})"
+        if polls
+        else argparse.SUPPRESS,
+        **d,
+    )
     lag = p.add_argument_group("consumer lag")
     lag.add_argument(
         "--kcl-table",
@@ -206,6 +245,26 @@ def _add_wall(p: argparse.ArgumentParser, d: dict) -> None:
     )
 
 
+def _add_one_poll(p: argparse.ArgumentParser, title: str, timeout: float | None) -> None:
+    """The options of a command that polls once: its deadline and its partial-data rule."""
+    once = p.add_argument_group(title)
+    once.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=timeout_seconds,
+        default=timeout,
+        help=f"give up after this long without a complete poll (default {SNAPSHOT_TIMEOUT:g}, "
+        f"exit {EXIT_FAILED})",
+    )
+    once.add_argument(
+        "--allow-partial",
+        action="store_true",
+        dest="allow_partial",
+        help=f"exit {EXIT_OK}, not {EXIT_PARTIAL}, when some sources failed (still one line "
+        "each on stderr)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kmon",
@@ -224,31 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(snap, suppress=True, dashboard=False, refresh_default=None)
-    once = snap.add_argument_group("snapshot")
-    once.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        type=timeout_seconds,
-        default=SNAPSHOT_TIMEOUT,
-        help=f"give up after this long without a complete poll (default {SNAPSHOT_TIMEOUT:g}, "
-        f"exit {EXIT_FAILED})",
-    )
-    once.add_argument(
-        "--allow-partial",
-        action="store_true",
-        dest="allow_partial",
-        help=f"exit {EXIT_OK}, not {EXIT_PARTIAL}, when some sources failed (still one line "
-        "each on stderr)",
-    )
+    _add_one_poll(snap, "snapshot", SNAPSHOT_TIMEOUT)
     events = sub.add_parser(
         "events",
         help="print health changes as JSON lines (--follow: keep watching, run alert commands)",
         description="Poll once and print the changes of stream health and consumer status "
         "kmon knows of, one JSON object per line, oldest first (right after starting, that is "
-        "every stream and consumer not OK, with since when). With --follow, keep polling every "
-        "refresh interval, print each new change as it happens and run the [alerts] command "
-        f"for each alert; Ctrl-C stops it. Exits {EXIT_FAILED} with one line on stderr when AWS "
-        "cannot be reached.",
+        "every stream and consumer not OK, with since when), then exit with the status below. "
+        "With --follow, keep polling every refresh interval, print each new change as it "
+        "happens and run the [alerts] command for each alert; Ctrl-C stops it (exit "
+        f"{EXIT_OK}). With or without it, kmon exits {EXIT_FAILED} with one line on stderr "
+        "when AWS cannot be reached at start.",
+        epilog=EVENTS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(events, suppress=True, dashboard=False, refresh_when="with --follow: ")
     events.add_argument(
@@ -257,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep polling and print new events as they happen, until Ctrl-C",
     )
+    # No default: given with --follow, it is refused (see refusal).
+    _add_one_poll(events, "without --follow", None)
     demo = sub.add_parser(
         "demo",
         help="dashboard on a simulated fleet (no AWS account needed)",
@@ -287,6 +336,19 @@ exit status:
   {EXIT_USAGE}  a bad option, value or setting
   {EXIT_PARTIAL}  partial: the JSON is on stdout, and stderr has one line per source that failed
      (e.g. CloudWatch denied or throttled); --allow-partial makes this {EXIT_OK}
+"""
+
+EVENTS_EPILOG = f"""\
+exit status without --follow:
+  {EXIT_OK}  every source answered; the events are on stdout (none when nothing is wrong)
+  {EXIT_FAILED}  nothing usable: one line on stderr, nothing on stdout (no credentials, unknown
+     profile, no region, endpoint unreachable, stream list denied, none of the --stream
+     exist, or no complete poll within --timeout)
+  {EXIT_USAGE}  a bad option, value or setting
+  {EXIT_PARTIAL}  partial: the events kmon could judge are on stdout, and stderr has one line per
+     source that failed (e.g. CloudWatch denied or throttled); --allow-partial makes this {EXIT_OK}
+with --follow: {EXIT_OK} when stopped (Ctrl-C, SIGTERM); a source failing later is one stderr line
+  and polling goes on
 """
 
 
@@ -324,6 +386,8 @@ FLAGS = {
     "probe_lag": "--probe-lag",
     "wall": "--wall",
     "cycle": "--cycle",
+    "budget": "--budget",
+    "max_staleness": "--max-staleness",
 }
 
 
@@ -331,15 +395,24 @@ def refusal(args: argparse.Namespace) -> str | None:
     """Why an option given on the command line would be ignored where it was given; None
     when every option given does something. (Settings from KMON_* or the config file are for
     the user's own fleet and are not refused.)"""
-    given = [dest for dest in FLAGS if getattr(args, dest, None) not in (None, False)]
+    # "is": a value of 0 (--budget 0) is given, though 0 == False.
+    given = [d for d in FLAGS if (v := getattr(args, d, None)) is not None and v is not False]
     command = args.command
+    if command == "events" and args.follow:
+        for dest, flag in (("timeout", "--timeout"), ("allow_partial", "--allow-partial")):
+            if getattr(args, dest, None) not in (None, False):
+                return f"events --follow keeps polling: {flag} is for one poll (without --follow)"
     for dest in given:
         flag = FLAGS[dest]
         if command in ("snapshot", "events") and dest in ("wall", "cycle"):
             return f"{flag} is for the dashboard; {command} has no screen"
-        if command == "snapshot" and dest == "refresh":
+        if command == "snapshot" and dest in ("refresh", "budget", "max_staleness"):
             return f"snapshot polls once: {flag} does not apply"
-        if command == "events" and dest == "refresh" and not args.follow:
+        if (
+            command == "events"
+            and dest in ("refresh", "budget", "max_staleness")
+            and not (args.follow)
+        ):
             return f"events polls once without --follow: {flag} does not apply"
         if command == "demo" and dest in ("profile", "region", "endpoint_url"):
             return (
@@ -392,7 +465,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "snapshot":
             return run_snapshot(settings, args.timeout, allow_partial=args.allow_partial)
         if args.command == "events":
-            return run_events(settings, follow=args.follow)
+            return run_events(
+                settings,
+                follow=args.follow,
+                timeout=args.timeout or SNAPSHOT_TIMEOUT,
+                allow_partial=args.allow_partial,
+            )
         if args.command == "demo":
             return run_demo(settings, args)
         return run_dashboard(settings)
@@ -496,6 +574,9 @@ def _collector(settings: Settings, emulator: bool = False):
             emulator=emulator,
             kcl_tables=dict(settings.kcl_tables),
             probe_lag=settings.probe_lag,
+            prices=settings.pricing,
+            budget_usd_per_day=settings.budget,
+            max_staleness_sec=settings.max_staleness,
         )
     )
 
@@ -538,9 +619,9 @@ def _where(settings: Settings) -> str:
     return f"AWS in {settings.region}" if settings.region else "AWS"
 
 
-def run_snapshot(
-    settings: Settings, timeout: float = SNAPSHOT_TIMEOUT, allow_partial: bool = False
-) -> int:
+def _poll_within(settings: Settings, timeout: float):
+    """``_first_poll`` given up at a deadline: (collector, snapshot, None), or (collector or
+    None, None, why there is nothing to show)."""
     # The poll runs in a daemon thread so a slow or silent endpoint (each call retried, each
     # waiting its read timeout) cannot hold the command past its deadline.
     outcome: list = []
@@ -551,29 +632,41 @@ def run_snapshot(
         except BaseException as exc:  # handed to the main thread, which reports it
             outcome.append(exc)
 
-    worker = threading.Thread(target=poll, name="kmon-snapshot", daemon=True)
+    worker = threading.Thread(target=poll, name="kmon-poll", daemon=True)
     worker.start()
     worker.join(timeout)
     if not outcome:
-        _say(
+        return (
+            None,
+            None,
             f"no complete answer from {_where(settings)} within {timeout:g} s (--timeout): "
-            "the endpoint or the network is slow or not answering"
+            "the endpoint or the network is slow or not answering",
         )
-        return EXIT_FAILED
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    _, snapshot, problem = outcome[0]
-    if snapshot is None:
-        _say(problem)
-        return EXIT_FAILED
-    sys.stdout.write(snapshot.to_json() + "\n")
-    sys.stdout.flush()
+    return outcome[0]
+
+
+def _exit_status(snapshot, allow_partial: bool) -> int:
+    """One stderr line per failed source; partial unless ``allow_partial``."""
     failed = failures(snapshot)
     for line in failed:
         _say(line)
     if failed and not allow_partial:
         return EXIT_PARTIAL
     return EXIT_OK
+
+
+def run_snapshot(
+    settings: Settings, timeout: float = SNAPSHOT_TIMEOUT, allow_partial: bool = False
+) -> int:
+    _, snapshot, problem = _poll_within(settings, timeout)
+    if snapshot is None:
+        _say(problem)
+        return EXIT_FAILED
+    sys.stdout.write(snapshot.to_json() + "\n")
+    sys.stdout.flush()
+    return _exit_status(snapshot, allow_partial)
 
 
 # While the collector still has streams to describe, poll again this soon.
@@ -602,17 +695,33 @@ class EventLines:
         return len(new)
 
 
-def run_events(settings: Settings, follow: bool) -> int:
+def run_events(
+    settings: Settings,
+    follow: bool,
+    timeout: float = SNAPSHOT_TIMEOUT,
+    allow_partial: bool = False,
+) -> int:
+    """Without ``follow``: one poll within ``timeout``, its events, and the exit status of
+    ``kmon snapshot``. With it: poll until stopped (sources failing are told as they fail)."""
+    previous = None
+    if follow and threading.current_thread() is threading.main_thread():
+        # From the start, not from the first poll's end: a SIGTERM that comes while the first
+        # events are printed ends --follow as cleanly as Ctrl-C.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        collector, snapshot, problem = _first_poll(settings)
+        if follow:
+            collector, snapshot, problem = _first_poll(settings)
+        else:
+            collector, snapshot, problem = _poll_within(settings, timeout)
         if snapshot is None:
             _say(problem)
             return EXIT_FAILED
         lines = EventLines(sys.stdout)
         lines.write_new(snapshot.events)
-        if follow:
-            _follow(settings, collector, snapshot, lines)
-        return 0
+        if not follow:
+            return _exit_status(snapshot, allow_partial)
+        _follow(settings, collector, snapshot, lines)
+        return EXIT_OK
     except KeyboardInterrupt:
         if follow:
             return 0  # how --follow is meant to end
@@ -622,6 +731,9 @@ def run_events(settings: Settings, follow: bool) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _say(message: str) -> None:
@@ -633,12 +745,10 @@ def _interrupt(signum, frame) -> None:
 
 
 def _follow(settings: Settings, collector, snapshot, lines: EventLines) -> None:
-    """Poll every refresh interval until Ctrl-C (or SIGTERM) raises KeyboardInterrupt."""
+    """Poll every refresh interval until Ctrl-C (or SIGTERM, see run_events) raises
+    KeyboardInterrupt."""
     alerts = None
-    previous = None
     try:
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGTERM, _interrupt)
         if settings.alerts is not None and settings.alerts.command:
             from kmon.alerts import Alerts
 
@@ -659,8 +769,6 @@ def _follow(settings: Settings, collector, snapshot, lines: EventLines) -> None:
     finally:
         if alerts is not None:
             alerts.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def run_dashboard(settings: Settings, emulator: bool = False) -> int:

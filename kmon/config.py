@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 from kmon.model.alerting import SEVERITIES, AlertSettings
+from kmon.model.cadence import DEFAULT_BUDGET_USD_PER_DAY, DEFAULT_MAX_STALENESS_SEC, MINUTE
+from kmon.model.pricing import DEFAULT_BOOK, PriceBook, price_problem
 from kmon.model.rules import Thresholds
 
 if sys.version_info >= (3, 11):
@@ -39,11 +42,16 @@ class Settings:
     log: str | None = None
     wall: bool = False
     cycle: float = 15.0
+    # What kmon may spend on CloudWatch a day (USD, 0: no limit), and how stale a healthy
+    # stream off screen may get to stay within it.
+    budget: float = DEFAULT_BUDGET_USD_PER_DAY
+    max_staleness: float = DEFAULT_MAX_STALENESS_SEC
     kcl_tables: dict[str, str] = field(default_factory=dict)
     probe_lag: bool = False
     keys: dict[str, str] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     alerts: AlertSettings | None = None  # None: no [alerts] table, no alerts
+    pricing: PriceBook = DEFAULT_BOOK  # [pricing]: list prices overridden, per region or all
 
 
 def config_path(env: dict[str, str]) -> Path:
@@ -67,6 +75,26 @@ def seconds(value: object, minimum: float) -> float:
         unit = "second" if minimum == 1 else "seconds"
         raise ValueError(f"must be at least {minimum:g} {unit}, got {value}")
     return number
+
+
+def dollars(value: object) -> float:
+    """A finite amount of US dollars, 0 or more; ValueError says what is wrong."""
+    if isinstance(value, bool):
+        raise ValueError(f"not an amount of dollars: {value!r}")
+    try:
+        number = float(str(value).lstrip("$"))  # "$2" reads as 2
+    except ValueError:
+        raise ValueError(f"not an amount of dollars: {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"must be 0 (no limit) or more dollars a day, got {value}")
+    return number
+
+
+def _dollars_setting(name: str, value: object, where: str) -> float:
+    try:
+        return dollars(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {name} {exc}") from None
 
 
 def endpoint_problem(text: str) -> str | None:
@@ -113,7 +141,7 @@ def _from_file(path: Path, named: bool = False) -> dict:
         raise ConfigError(
             f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
         )
-    out = {k: v for k, v in data.items() if k not in ("thresholds", "alerts")}
+    out = {k: v for k, v in data.items() if k not in ("thresholds", "alerts", "pricing")}
     if "refresh" in out:
         out["refresh"] = _seconds_setting("refresh", out["refresh"], MIN_REFRESH, str(path))
     if "streams" in out:
@@ -124,6 +152,12 @@ def _from_file(path: Path, named: bool = False) -> dict:
         out["streams"] = tuple(out["streams"])
     if "cycle" in out:
         out["cycle"] = _seconds_setting("cycle", out["cycle"], 1, str(path))
+    if "budget" in out:
+        out["budget"] = _dollars_setting("budget", out["budget"], str(path))
+    if "max_staleness" in out:
+        out["max_staleness"] = _seconds_setting(
+            "max_staleness", out["max_staleness"], MINUTE, str(path)
+        )
     if "endpoint_url" in out:
         out["endpoint_url"] = _endpoint_setting(out["endpoint_url"], str(path))
     for flag in ("wall", "probe_lag"):
@@ -141,6 +175,8 @@ def _from_file(path: Path, named: bool = False) -> dict:
         out["thresholds"] = _thresholds(data["thresholds"], path)
     if "alerts" in data:
         out["alerts"] = _alerts(data["alerts"], path)
+    if "pricing" in data:
+        out["pricing"] = _pricing(data["pricing"], path)
     return out
 
 
@@ -172,6 +208,37 @@ def _thresholds(table: object, path: Path) -> Thresholds:
     if problems:
         raise ConfigError(f"{path}: [thresholds] " + "; ".join(problems))
     return thresholds
+
+
+# A region name as AWS spells it: us-east-1, eu-central-2, us-gov-west-1, cn-north-1.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
+
+def _pricing(table: object, path: Path) -> PriceBook:
+    """``[pricing]``: price = USD for every region, or a ``[pricing.REGION]`` table of them
+    for one region (on top of the ones for every region)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [pricing] must be a table")
+    everywhere: dict[str, float] = {}
+    regions: dict[str, dict[str, float]] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            if not _REGION.fullmatch(key):
+                raise ConfigError(
+                    f"{path}: [pricing.{key}]: {key!r} is not a region name (e.g. eu-west-1)"
+                )
+            regions[key] = _prices(value, path, f"pricing.{key}")
+        else:
+            everywhere.update(_prices({key: value}, path, "pricing"))
+    return PriceBook(everywhere, regions)
+
+
+def _prices(table: dict, path: Path, where: str) -> dict[str, float]:
+    for key, value in table.items():
+        problem = price_problem(key, value)
+        if problem:
+            raise ConfigError(f"{path}: {where}.{key}: {problem}")
+    return {k: float(v) for k, v in table.items()}
 
 
 ALERT_FLAGS = ("toast", "bell", "desktop", "on_recovery")
@@ -297,6 +364,8 @@ def _from_env(env: dict[str, str]) -> dict:
         out["refresh"] = _seconds_setting(
             "refresh", env["KMON_REFRESH"], MIN_REFRESH, "KMON_REFRESH"
         )
+    if env.get("KMON_BUDGET"):
+        out["budget"] = _dollars_setting("budget", env["KMON_BUDGET"], "KMON_BUDGET")
     if env.get("KMON_STREAMS"):
         out["streams"] = tuple(s.strip() for s in env["KMON_STREAMS"].split(",") if s.strip())
     return out

@@ -7,8 +7,10 @@ import urllib.request
 
 import boto3
 import pytest
+from moto.kinesis.models import kinesis_backends
 
-from tests.seed import REGION, Seeder
+from kmon.demo import moto_patches
+from tests.seed import ACCOUNT, REGION, Seeder
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -29,6 +31,9 @@ def endpoint(moto_endpoint, monkeypatch):
     """A clean emulator for each test, and an environment that points nowhere else."""
     req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(req).close()
+    # moto does not implement DescribeAccountSettings: answer it as AWS does for an account
+    # without the On-demand Advantage commitment (tests of the unanswered case take it back).
+    moto_patches.account_settings(kinesis_backends[ACCOUNT][REGION])
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "KMON_CONFIG"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -25,7 +25,9 @@ as "monitoring"; both names work); its operation comes from X-Amz-Target, the RP
 path or the query Action, and is None for REST services (Lambda). Unsigned requests (the
 emulator's own API, such as /moto-api/reset) always pass. Everything else is forwarded as is
 and counted in ``seen`` by (service, operation), and in ``keys`` by the access key it was
-signed with.
+signed with. CloudWatch reads are also counted as AWS bills them, in ``metrics``: one per
+query of a GetMetricData, one per GetMetricStatistics; ``requests`` logs (operation,
+metrics) of each, in order.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from botocore.parsers import RpcV2CBORParser
 
 FAULTS = ("deny", "throttle", "error", "hang", "reset", "expired", "bad-key", "garbage")
 ALIASES = {"monitoring": "cloudwatch"}  # signing name -> the name people use
@@ -103,6 +107,8 @@ class FaultProxy:
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.seen: Counter[tuple[str | None, str | None]] = Counter()
         self.keys: Counter[str] = Counter()
+        self.metrics: Counter[str] = Counter()
+        self.requests: list[tuple[str, int]] = []
         # (service, operation) -> (fault, the access key it is limited to, or None)
         self._faults: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         self._lock = threading.Lock()
@@ -183,6 +189,23 @@ def identify(headers, path: str, body: bytes) -> tuple[str | None, str | None, s
     return service, None, "rest"
 
 
+_BILLED_READS = ("GetMetricData", "GetMetricStatistics")
+
+
+def metrics_requested(operation: str, protocol: str, body: bytes) -> int:
+    """How many metrics one CloudWatch read asks for, as AWS bills it."""
+    if operation != "GetMetricData":
+        return 1
+    if protocol == "cbor":
+        parser = RpcV2CBORParser()
+        request = parser.parse_data_item(parser.get_peekable_stream_from_bytes(body))
+        return len(request.get("MetricDataQueries", ()))
+    if protocol == "json":
+        return len(json.loads(body).get("MetricDataQueries", ()))
+    form = parse_qs(body.decode("utf-8", "replace"))
+    return sum(1 for k in form if re.fullmatch(r"MetricDataQueries\.member\.\d+\.Id", k))
+
+
 def access_key(headers) -> str | None:
     """The access key a request was signed with."""
     match = _CREDENTIAL.search(headers.get("Authorization", ""))
@@ -248,6 +271,11 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             proxy.seen[(service, operation)] += 1
             if key:
                 proxy.keys[key] += 1
+            if service == "cloudwatch" and operation in _BILLED_READS:
+                n = metrics_requested(operation, protocol, body)
+                with proxy._lock:
+                    proxy.metrics[operation] += n
+                    proxy.requests.append((operation, n))
             fault = proxy.fault_for(service, operation, key)
             if fault == "hang":
                 # Silent while the fault lasts; then the connection closes unanswered (the

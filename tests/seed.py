@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
 MIB = 1024 * 1024
 
 # Tests run "now" at this minute boundary + 30 s; data is seeded for the minutes before it.

@@ -198,3 +198,63 @@ def test_endpoint_url_from_env_or_file_must_be_a_url(tmp_path):
     cfg.write_text('endpoint_url = "127.0.0.1:4566"\n')
     with pytest.raises(ConfigError, match="not an http"):
         load_settings({}, {"KMON_CONFIG": str(cfg)})
+
+
+def test_pricing_overrides_list_prices_everywhere_or_per_region(tmp_path):
+    cfg = tmp_path / "c.toml"
+    s = _load(
+        cfg,
+        "[pricing]\nshard_hour = 0.0165\n"
+        "[pricing.eu-west-1]\nshard_hour = 0.017\non_demand_in_gb = 0.09\n",
+    )
+    # Flat keys hold for every region; a region's own table goes on top of them.
+    assert s.pricing.for_region("us-east-1").shard_hour == 0.0165
+    eu = s.pricing.for_region("eu-west-1")
+    assert (eu.shard_hour, eu.on_demand_in_gb, eu.efo_gb) == (0.017, 0.09, 0.013)
+    assert load_settings({}, {}).pricing.for_region("eu-west-1").shard_hour == 0.015
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("shard_hours = 0.015", "pricing.shard_hours: unknown price 'shard_hours' (known: "),
+        ('shard_hour = "cheap"', "pricing.shard_hour: price shard_hour must be a number"),
+        ("efo_gb = -1", "pricing.efo_gb: price efo_gb must be a number of USD, 0 or more"),
+        ("[pricing.mars]\nshard_hour = 1", "[pricing.mars]: 'mars' is not a region name"),
+        ("[pricing.eu-west-1]\nefo_gb = true", "pricing.eu-west-1.efo_gb: price efo_gb must"),
+    ],
+)
+def test_bad_prices_name_the_file_and_the_key(tmp_path, text, needle):
+    cfg = tmp_path / "c.toml"
+    with pytest.raises(ConfigError) as err:
+        _load(cfg, "[pricing]\n" + text + "\n")
+    assert str(err.value).startswith(f"{cfg}: ")
+    assert needle in str(err.value)
+
+
+def test_the_cloudwatch_budget_from_file_env_or_command_line(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("budget = 1.5\nmax_staleness = 600\n")
+    env = {"KMON_CONFIG": str(cfg)}
+    s = load_settings({}, env)
+    assert (s.budget, s.max_staleness) == (1.5, 600)
+    assert load_settings({}, {**env, "KMON_BUDGET": "$0"}).budget == 0  # 0: no limit
+    assert load_settings({"budget": 4.0}, {**env, "KMON_BUDGET": "2"}).budget == 4.0
+    assert (load_settings({}, {}).budget, load_settings({}, {}).max_staleness) == (3.0, 300)
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("budget = -1", "budget must be 0 (no limit) or more dollars a day, got -1"),
+        ('budget = "lots"', "budget not an amount of dollars: 'lots'"),
+        ("budget = true", "budget not an amount of dollars: True"),
+        ("max_staleness = 30", "max_staleness must be at least 60 seconds, got 30"),
+    ],
+)
+def test_bad_budgets_name_the_file(tmp_path, text, needle):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text + "\n")
+    with pytest.raises(ConfigError, match=f"{cfg}: ") as e:
+        load_settings({}, {"KMON_CONFIG": str(cfg)})
+    assert needle in str(e.value)

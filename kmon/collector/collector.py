@@ -13,27 +13,43 @@ from datetime import datetime, timezone
 from kmon.collector import errors, kinesis
 from kmon.collector.budget import Accounting, ApiBudget
 from kmon.collector.cache import SingleFlightCache
+from kmon.collector.cadence import MetricCadence
 from kmon.collector.clients import READ_TIMEOUT_SEC, AwsClients, build_clients
 from kmon.collector.consumers import ConsumerCollector, StreamRef
 from kmon.collector.detail import DetailFetcher
 from kmon.collector.memory import Memory
 from kmon.collector.metrics import MetricStore, stream_queries
+from kmon.collector.peaks import PeakWatch
 from kmon.collector.shards import ShardWatch
+from kmon.model import cadence
 from kmon.model.detail import ShardRow, StreamDetail
 from kmon.model.health import Health
-from kmon.model.limits import API_RATES_PER_SEC
+from kmon.model.limits import API_RATES_PER_SEC, MAX_EFO_CONSUMERS
 from kmon.model.overview import StreamFacts, fleet_minute, metrics_fresh, stream_state
+from kmon.model.pricing import DEFAULT_BOOK, PriceBook
+from kmon.model.quotas import account_quotas
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
 
 log = logging.getLogger(__name__)
 
 LIMITS_TTL = 600.0
+# The note saying which account setting could not be read and what was assumed instead.
+SETTINGS_NOTE = "note:settings"
 # Shard lists of the streams whose hot shards are watched: re-listed when the stream's open
 # shard count or status changes, else this often.
 SHARD_LIST_TTL = 600.0
 # How long one dashboard poll may spend describing new streams before it shows what it has.
 DESCRIBE_TIME_BUDGET = 3.0
+# How long one dashboard poll may spend listing EFO consumers (paced, see consumers.py); the
+# first poll lists none it would have to wait for: the fleet shows first.
+LIST_TIME_BUDGET = 2.0
+# A fleet larger than one poll can describe (DESCRIBE_TIME_BUDGET at kmon's share of the
+# DescribeStreamSummary rate: 3 s x 10/s) is shown from its stream list alone first, at once:
+# its metrics (thousands of queries) and descriptions come in the follow-up polls.
+FIRST_PAINT_STREAMS = int(
+    DESCRIBE_TIME_BUDGET * API_RATES_PER_SEC["DescribeStreamSummary"] * ApiBudget.SHARE
+)
 # Streams are described again on a cadence set by the fleet's size, so a reshard (or a mode or
 # retention change) shows within a minute or two anywhere: re-descriptions take at most
 # REDESCRIBE_SHARE of the DescribeStreamSummary rate kmon allows itself (half of AWS's
@@ -88,6 +104,11 @@ class CollectorOptions:
     # Measure KCL lag with GetRecords (spends read capacity) instead of the app's metrics.
     probe_lag: bool = False
     read_timeout: float = READ_TIMEOUT_SEC
+    # Kinesis prices for the streams' cost estimates ([pricing] in the config file).
+    prices: PriceBook = DEFAULT_BOOK
+    # CloudWatch budget (USD a day, 0: none) and how stale a healthy stream may get under it.
+    budget_usd_per_day: float = cadence.DEFAULT_BUDGET_USD_PER_DAY
+    max_staleness_sec: float = cadence.DEFAULT_MAX_STALENESS_SEC
 
 
 class Collector:
@@ -103,8 +124,17 @@ class Collector:
         self._clock = clock
         self._monotonic = monotonic
         self.accounting = Accounting(monotonic)
+        self._sleep = sleep
         self.budget = ApiBudget(monotonic, sleep, max_pause=self._probe_every())
         self.metrics = MetricStore()
+        self.cadence = MetricCadence(
+            self.metrics,
+            monotonic,
+            budget_usd_per_day=options.budget_usd_per_day,
+            max_staleness_sec=options.max_staleness_sec,
+        )
+        self._last_health: dict[str, Health] = {}
+        self._complete = False  # this poll describes and reads everything (one-shot use)
         self._clients: AwsClients | None = None
         # Credentials AWS called expired or invalid: a new session is built, at most once a
         # refresh (after _renew_after), so rotated credentials are picked up.
@@ -126,12 +156,18 @@ class Collector:
         self._consumer_collector: ConsumerCollector | None = None
         self._redescribe: set[str] = set()  # streams whose description is known to be stale
         self._consumers: dict[str, tuple] = {}
+        self._unlisted: frozenset[str] = frozenset()  # streams whose EFO consumers are unknown
+        self._owed = 0  # streams whose consumers are listed for the first time in later polls
         self._unmatched_tables: tuple[str, ...] = ()
         self._poll_started = 0.0
         self._consumers_polled = False
+        self._painted = False  # a snapshot with the stream list was made
         self._detail_value: StreamDetail | None = None
         self.shards = ShardWatch(monotonic, ttl=SHARD_LIST_TTL)
         self.memory = Memory()
+        # On-demand streams' 30-day write peaks (their capacity estimate), read every few hours.
+        self.peaks = PeakWatch(monotonic)
+        self._settings_value: kinesis.AccountSettings | None = None
 
     # -- public ---------------------------------------------------------------------------
 
@@ -150,6 +186,7 @@ class Collector:
         (one-shot use) instead of spreading descriptions across polls."""
         with self._poll_lock:
             self._poll_started = self._monotonic()
+            self._complete = complete
             try:
                 self._poll(complete)
             except Exception as exc:  # the dashboard must never die from what it shows
@@ -159,7 +196,7 @@ class Collector:
                 # Consumers not read this poll keep their last judgement, marked stale.
                 names = [s.name for s in self._listed]
                 self._consumers = self._consumer_collector.last_known(names)
-            if self._listed and not self._pending:
+            if self._listed and not self._pending and not self._owed:
                 self.accounting.mark_steady()
             return self._snapshot()
 
@@ -243,14 +280,33 @@ class Collector:
             # metrics are as unreadable as the list, and health must come to say so.
             self._fail("metrics", self._last_exc)
             return
+        if not (complete or self._painted) and len(self._listed) > FIRST_PAINT_STREAMS:
+            self._painted = True
+            self._pending = sum(1 for s in self._listed if s.name not in self._info)
+            return  # the rows first; the app polls again at once while streams are pending
+        self._painted = True
         names = [s.name for s in self._listed]
         self._describe_due(clients, complete)
         self._refresh_limits(clients)
         self._fetch_metrics(clients, names)
+        metrics = self._sources.get("metrics")
+        if metrics is not None and not metrics.error:  # else that error says it all
+            on_demand = [
+                s.name
+                for s in self._listed
+                if (self._info[s.name].description.mode if s.name in self._info else s.mode)
+                == "ON_DEMAND"
+            ]
+            now = int(self._clock().timestamp())
+            self._call(
+                "peaks",
+                "GetMetricData",
+                lambda: self.peaks.fetch(clients.cloudwatch, on_demand, now, self._gate),
+            )
         self._watch_shards(clients)
         if listed_now:
             # During an outage consumers keep their last judgement rather than vanishing.
-            self._poll_consumers(clients)
+            self._poll_consumers(clients, complete)
         self._fetch_detail(clients)
 
     def _connect(self, clients: AwsClients) -> bool | None:
@@ -334,6 +390,7 @@ class Collector:
             del self._info[gone]
             self._sources.pop(f"describe:{gone}", None)
         self.metrics.forget(lambda key: key[0] in live)
+        self.cadence.forget(live)
         return True
 
     def _describe_due(self, clients: AwsClients, complete: bool) -> None:
@@ -341,6 +398,8 @@ class Collector:
         change, the stream just opened), then the fleet's share for this poll of its cadence."""
         start = self._monotonic()
         new = [s for s in self._listed if s.name not in self._info]
+        focus = self.detail.focus[0] if self.detail.focus else None
+        new.sort(key=lambda s: s.name != focus)  # a stream opened early is described first
         for s in self._listed:
             info = self._info.get(s.name)
             # A status change (UPDATING while resharding, then ACTIVE) means the description
@@ -422,17 +481,48 @@ class Collector:
         )
         if value is not None:
             self._limits_value = value
+        settings = self._call(
+            "settings",
+            "DescribeAccountSettings",
+            lambda: self._limits.get(
+                "settings", lambda: kinesis.account_settings(clients.kinesis, self._gate)
+            ),
+        )
+        if settings is not None:
+            self._settings_value = settings
+            if settings.note:
+                note = (
+                    f"EFO consumer limit taken as {MAX_EFO_CONSUMERS} per stream (On-demand "
+                    f"Advantage not known): {settings.note}"
+                )
+                if self._sources.get(SETTINGS_NOTE, _Source()).error != note:
+                    log.warning("%s", note)
+                self._sources[SETTINGS_NOTE] = _Source(error=note)
+            else:
+                self._sources.pop(SETTINGS_NOTE, None)
 
     def _fetch_metrics(self, clients: AwsClients, names: list[str]) -> None:
-        if not names:
-            self._ok("metrics")
+        """The overview metrics of the streams whose turn it is (see MetricCadence)."""
+        now_dt = self._clock()
+        now = int(now_dt.timestamp())
+        due = self.cadence.due(
+            names,
+            now,
+            on_screen=self.detail.focus[0] if self.detail.focus else None,
+            health=self._last_health,
+            all_metrics_per_hour=self.accounting.rates(self.options.refresh)[1],
+            refresh=self.options.refresh,
+        )
+        if not due:
+            self._ok("metrics")  # nothing new to ask yet: what is held is current
             return
-        now = int(self._clock().timestamp())
-        self._call(
+        done = self._call(
             "metrics",
             "GetMetricData",
-            lambda: self.metrics.fetch(clients.cloudwatch, stream_queries(names), now, self._gate),
+            lambda: self.metrics.fetch(clients.cloudwatch, stream_queries(due), now, self._gate),
         )
+        if done is not None:
+            self.cadence.fetched(due, now_dt)
 
     def _watch_shards(self, clients: AwsClients) -> None:
         """Shard write metrics for streams with enhanced monitoring whose writes throttle now
@@ -458,7 +548,13 @@ class Collector:
                 lambda: self.shards.fetch(clients, listed, now, self._gate),
             )
 
-    def _poll_consumers(self, clients: AwsClients) -> None:
+    def _poll_consumers(self, clients: AwsClients, complete: bool = False) -> None:
+        # EFO listings: a complete poll lists every stream due; the first poll none it would
+        # wait for (the fleet shows first); the others for LIST_TIME_BUDGET each.
+        until: float | None = None
+        if not complete:
+            first = self._consumer_collector is None
+            until = self._monotonic() + (0.0 if first else LIST_TIME_BUDGET)
         if self._consumer_collector is None:
             self._consumer_collector = ConsumerCollector(
                 clients.kinesis,
@@ -474,6 +570,7 @@ class Collector:
                 scan_every_sec=self.options.refresh * 0.9,
                 on_success=self.budget.succeeded,
                 on_error=self._note_error,
+                sleep=self._sleep,
             )
         refs = []
         for listed in self._listed:
@@ -484,6 +581,9 @@ class Collector:
                     listed.name,
                     (desc.arn if desc else None) or listed.arn,
                     desc.retention_hours if desc else None,
+                    consumer_count=desc.consumer_count if desc else None,
+                    describing=info is None,
+                    described_at=info.described_mono if info else 0.0,
                 )
             )
         metrics = self._sources.get("metrics")
@@ -496,8 +596,12 @@ class Collector:
             traffic=lambda n: self.metrics.stream_series(n, "incoming_records"),
             poll_started=self._poll_started,
             shared_fresh=lambda _n: metrics_read,
+            list_until=until,
+            focus=self.detail.focus[0] if self.detail.focus else None,
         )
         self._consumers = dict(result.by_stream)
+        self._unlisted = result.unlisted
+        self._owed = result.owed
         self._unmatched_tables = result.unmatched_tables
         for source in [k for k in self._sources if k.startswith("lag:")]:
             del self._sources[source]
@@ -582,9 +686,16 @@ class Collector:
         newest = fleet_minute(
             [lambda k, n=s.name: self.metrics.stream_series(n, k) for s in self._listed], now
         )
+        settings = self._settings_value
+        quotas = account_quotas(
+            self._limits_value,
+            settings.on_demand_advantage if settings else None,
+            self.options.thresholds,
+        )
         for listed in self._listed:
             info = self._info.get(listed.name)
             desc = info.description if info else None
+            peak = self.peaks.peak(listed.name)
             facts = StreamFacts(
                 name=listed.name,
                 arn=(desc.arn if desc else None) or listed.arn,
@@ -595,6 +706,10 @@ class Collector:
                 efo_consumers=self._efo_count(listed.name, desc),
                 described_at=info.described_at if info else None,
                 shard_level_metrics=desc.shard_level_metrics if desc else None,
+                write_peak_bytes_per_sec=peak.bytes_per_sec if peak else None,
+                write_peak_at=peak.at if peak else None,
+                warm_current_mibps=desc.warm_current_mibps if desc else None,
+                warm_target_mibps=desc.warm_target_mibps if desc else None,
             )
             consumers = self._consumers.get(listed.name, ())
             consumers = tuple(
@@ -611,9 +726,14 @@ class Collector:
                     fleet=newest,
                     consumers=consumers,
                     shards=self._shard_rows(listed.name),
+                    prices=self.options.prices.for_region(self.region),
+                    fetched_end=self.metrics.fetched_end((listed.name, "incoming_bytes")),
+                    fetched_at=self.cadence.fetched_at(listed.name),
+                    quotas=quotas,
                 )
             )
         streams = self.memory.apply(streams, now_dt)
+        self._last_health = {s.name: s.health for s in streams if not s.stale}
         calls_per_min, metrics_per_hour = self.accounting.rates(self.options.refresh)
         api = ApiUsage(
             calls=self.accounting.calls,
@@ -621,6 +741,8 @@ class Collector:
             calls_per_min=calls_per_min,
             metrics_per_hour=metrics_per_hour,
             calls_by_api=dict(self.accounting.by_api),
+            # A one-shot poll asks everything once: no budget governs it.
+            governor=None if self._complete else self.cadence.plan,
         )
         sources = tuple(
             SourceStatus(name, src.updated_at, src.error)
@@ -636,10 +758,12 @@ class Collector:
             streams=tuple(streams),
             sources=sources,
             api=api,
-            pending=self._pending,
+            # Streams still to describe, and described ones whose consumers are still to list.
+            pending=self._pending + self._owed,
             detail=self._current_detail(),
             unmatched_lease_tables=self._unmatched_tables,
             events=tuple(reversed(self.memory.events)),
+            quotas=quotas if self._limits_value or settings else None,
         )
 
     def _shard_rows(self, name: str) -> tuple[ShardRow, ...] | None:
@@ -650,8 +774,12 @@ class Collector:
 
     def _efo_count(self, name: str, desc: kinesis.StreamDescription | None) -> int | None:
         """Registered EFO consumers: from the consumer listing (ListStreamConsumers) when it
-        worked, else the count DescribeStreamSummary reports."""
-        if name in self._consumers and f"lag:efo:{name}" not in self._sources:
+        worked, else the count DescribeStreamSummary reports (None: not known yet)."""
+        if (
+            name in self._consumers
+            and name not in self._unlisted
+            and f"lag:efo:{name}" not in self._sources
+        ):
             if "lag:efo" not in self._sources:
                 return sum(1 for c in self._consumers[name] if c.kind == "efo")
         return desc.consumer_count if desc else None

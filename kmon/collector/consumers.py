@@ -7,6 +7,12 @@ scanned once, and every consumer lag metric of every stream is asked for in one 
 call per 500 queries (its own MetricStore, so each minute is fetched once). A missing
 permission turns off that kind of consumer with a note; nothing raises out of ``poll()``.
 
+Registered EFO consumers are listed one stream at a time, paced across the whole fleet and
+spread over polls: a stream is listed once its description says it may have consumers, again
+when a newer description counts them differently, and otherwise every ``EFO_COUNTED_TTL``
+(``EFO_TTL`` when descriptions do not count them). Until its first listing a stream's EFO
+consumers are unknown (``ConsumersResult.unlisted``), never "none".
+
 A consumer whose list, lease table or lag metrics cannot be read this poll (throttled, denied,
 timed out) keeps its last judgement, marked stale with when it was made: an outage never makes
 a stopped application vanish from the dashboard.
@@ -21,11 +27,13 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from kmon.collector import errors, kinesis
+from kmon.collector.budget import ApiBudget, TokenBucket
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.leases import LeaseWatch
 from kmon.collector.metrics import MetricQuery, MetricStore, align
 from kmon.model.kcl import Lease, judge_kcl
 from kmon.model.lag import ConsumerLag, from_verdict, judge_lag, sort_consumers
+from kmon.model.limits import API_RATES_PER_SEC
 from kmon.model.rules import Thresholds
 from kmon.model.series import Series
 from kmon.model.trend import WINDOW_SEC, Point, in_window
@@ -40,6 +48,16 @@ TABLES_TTL = 1800.0
 # within a couple of refreshes.
 EFO_TTL = 600.0
 LAMBDA_TTL = 120.0
+# A stream whose description counts its consumers (AWS's DescribeStreamSummary does) is listed
+# again as soon as a newer description counts differently, so the count stands in for most
+# listings: a full listing at least this often.
+EFO_COUNTED_TTL = 1800.0
+# A first listing that failed (throttled, timed out) is tried again after this long.
+EFO_RETRY_SEC = 60.0
+# AWS publishes ListStreamConsumers at 5/s per stream and no account-wide rate; kmon sends
+# them one stream after another at its share of that rate for the whole fleet, one saved up at
+# most, so at most 3.5 go out in any second, under 5/s however the quota is read.
+LIST_CONSUMERS_PER_SEC = API_RATES_PER_SEC["ListStreamConsumers"] * ApiBudget.SHARE
 SHARDS_TTL = 600.0
 DESCRIBE_PER_POLL = 25
 # After AccessDenied, a kind of consumer is left alone this long before trying again: a
@@ -82,6 +100,11 @@ class StreamRef:
     name: str
     arn: str | None
     retention_hours: int | None = None
+    # Registered EFO consumers as the stream's description counts them (None: not counted).
+    consumer_count: int | None = None
+    # The description is still to come: it says whether there is anything to list.
+    describing: bool = False
+    described_at: float = 0.0  # monotonic time of the description
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,10 @@ class ConsumersResult:
     errors: dict[str, str] = field(default_factory=dict)
     # Lease tables found that belong to none of the streams polled.
     unmatched_tables: tuple[str, ...] = ()
+    # Streams whose EFO consumers are not known yet (never listed): their count is unknown.
+    unlisted: frozenset[str] = frozenset()
+    # Of those, the streams whose first listing comes in the next polls.
+    owed: int = 0
 
 
 def _problem(exc: BaseException, api: str) -> str:
@@ -197,7 +224,10 @@ class ConsumerCollector:
         on_throttle: Callable[[str], object] | None = None,
         on_success: Callable[[str], object] | None = None,
         on_error: Callable[[str, BaseException], object] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
+        """With ``sleep``, ListStreamConsumers calls are paced at LIST_CONSUMERS_PER_SEC (on
+        ``monotonic``); without it the owner paces them."""
         self.kinesis = kinesis_client
         self.cloudwatch = cloudwatch
         self.dynamodb = dynamodb
@@ -215,7 +245,10 @@ class ConsumerCollector:
         self.thresholds = thresholds
         self.window_sec = window_sec
         self.metrics = MetricStore(history_sec=LAG_HISTORY_SEC)
-        self._efo = SingleFlightCache(EFO_TTL, jitter=0.3, clock=monotonic)
+        self._sleep = sleep
+        self._list_turns = TokenBucket(LIST_CONSUMERS_PER_SEC, 1.0, monotonic)
+        self._efo_read: dict[str, float] = {}  # stream ARN -> when its consumers were listed
+        self._efo_tried: dict[str, float] = {}  # stream ARN -> when a listing was last sent
         self._lambda = SingleFlightCache(LAMBDA_TTL, jitter=0.3, clock=monotonic)
         self._shards = SingleFlightCache(SHARDS_TTL, jitter=0.3, clock=monotonic)
         self._tables = SingleFlightCache(TABLES_TTL, clock=monotonic)
@@ -245,6 +278,8 @@ class ConsumerCollector:
         traffic: Callable[[str], Series],
         poll_started: float | None = None,
         shared_fresh: Callable[[str], bool] | None = None,
+        list_until: float | None = None,
+        focus: str | None = None,
     ) -> ConsumersResult:
         """Every consumer of every stream, judged over the window ending at ``now`` (epoch s).
 
@@ -253,11 +288,14 @@ class ConsumerCollector:
         says whether that series was read this poll (if not, the shared readers keep their
         last judgement). ``poll_started`` (monotonic) is when the caller's poll began:
         scheduled polls begin a refresh apart, however long each takes to reach the tables.
+        ``list_until`` (monotonic) ends this poll's EFO listings, the rest waiting for later
+        polls (None: every listing due is sent now); the stream ``focus`` is listed first.
         """
         self._poll_started = self._mono() if poll_started is None else poll_started
         errs: dict[str, str] = {}
         fresh = shared_fresh or (lambda _name: True)
         try:
+            self._list_efo(self._efo_due(streams, focus), list_until, errs)
             return self._poll(streams, now, shared_series, traffic, errs, fresh)
         except Exception as exc:  # the dashboard must never die from what it shows
             log.exception("consumer poll failed")
@@ -339,7 +377,17 @@ class ConsumerCollector:
                 out += rows.keep(s.name, "shared")
             by_stream[s.name] = sort_consumers(out)
         self._judged = rows.judged
-        return ConsumersResult(by_stream, errs, tuple(sorted(unmatched)))
+        unlisted = [s for s in streams if ("efo", s.name) not in listed and not self._efo_known(s)]
+        owed = sum(
+            1 for s in unlisted if s.arn and not s.describing and s.arn not in self._efo_tried
+        )
+        return ConsumersResult(
+            by_stream,
+            errs,
+            tuple(sorted(unmatched)),
+            unlisted=frozenset(s.name for s in unlisted),
+            owed=0 if "efo" in self._denied else owed,
+        )
 
     def _denied_note(self, kind: str) -> str | None:
         entry = self._denied.get(kind)
@@ -382,24 +430,100 @@ class ConsumerCollector:
 
     # -- enhanced fan-out -------------------------------------------------------------------
 
+    def _efo_due(self, streams: Sequence[StreamRef], focus: str | None) -> list[StreamRef]:
+        """The streams whose consumers are to be listed, most needed first: never listed,
+        counted differently since listed, a failed first listing, then the longest unlisted
+        past its time. A stream still to be described, or described with no consumers, waits."""
+        live = {s.arn for s in streams}
+        for arn in [a for a in self._efo_tried if a not in live]:  # deleted streams
+            self._efo_tried.pop(arn, None)
+            self._efo_read.pop(arn, None)
+        for key in [k for k in self._lists if k[0] == "efo" and k[1] not in live]:
+            del self._lists[key]
+        if self._denied_note("efo"):
+            return []
+        now = self._mono()
+        first, changed, retry, expired = [], [], [], []
+        for s in streams:
+            if not s.arn or s.describing or s.consumer_count == 0:
+                continue
+            read = self._efo_read.get(s.arn)
+            if read is None:
+                tried = self._efo_tried.get(s.arn)
+                if tried is None:
+                    first.append(s)
+                elif now - tried >= EFO_RETRY_SEC:
+                    retry.append(s)
+            elif (
+                s.consumer_count is not None
+                and read < s.described_at
+                and len(self._lists.get(("efo", s.arn), ())) != s.consumer_count
+            ):
+                changed.append(s)
+            elif now - read >= (EFO_TTL if s.consumer_count is None else EFO_COUNTED_TTL):
+                expired.append(s)
+        expired.sort(key=lambda s: self._efo_read[s.arn])
+        due = first + changed + retry + expired
+        due.sort(key=lambda s: s.name != focus)  # stable: the rest keep their order
+        return due
+
+    def _list_efo(self, due: Sequence[StreamRef], until: float | None, errs: dict) -> None:
+        """List ``due`` one stream at a time, each at its turn, until ``until``. A failure
+        other than a stream gone ends this poll's listings: the next would fail the same way."""
+        for s in due:
+            if not self._list_turn(until):
+                return
+            self._efo_tried[s.arn] = self._mono()
+            try:
+                found = kinesis.list_consumers(self.kinesis, s.arn, self._gate)
+            except Exception as exc:
+                if errors.is_not_found(exc):
+                    continue  # deleted since it was listed: the stream list drops it
+                self._note_failure(exc, "ListStreamConsumers")
+                if errors.is_access_denied(exc):
+                    errs["lag:efo"] = self._deny("efo", exc, "ListStreamConsumers")
+                    # Unknown again: listed afresh once the permission may be back.
+                    self._efo_read.clear()
+                    self._efo_tried.clear()
+                else:
+                    errs[f"lag:efo:{s.name}"] = _problem(exc, "ListStreamConsumers")
+                log.debug("listing the consumers of %s failed", s.name, exc_info=exc)
+                return
+            if self._on_success is not None:
+                self._on_success("ListStreamConsumers")
+            self._lists[("efo", s.arn)] = list(found)
+            self._efo_read[s.arn] = self._mono()
+
+    def _list_turn(self, until: float | None) -> bool:
+        """Wait for the next ListStreamConsumers turn; False when it comes after ``until``."""
+        if self._sleep is None:
+            return True
+        while not self._list_turns.try_take():
+            wait = self._list_turns.wait_time()
+            if until is not None and self._mono() + wait > until:
+                return False
+            self._sleep(max(wait, 0.001))
+        return True
+
+    def _efo_known(self, s: StreamRef) -> bool:
+        """Whether the stream's registered consumers are known: listed, or counted as none."""
+        return not s.arn or s.consumer_count == 0 or s.arn in self._efo_read
+
     def _efo_consumers(self, s: StreamRef, errs: dict) -> tuple[list[dict], bool]:
-        """The stream's registered consumers, and whether the list was read this poll."""
+        """The stream's registered consumers, and whether they are known now (a listing that
+        failed this poll keeps the last good list, its rows marked stale)."""
         note = self._denied_note("efo")
         if note:
             errs["lag:efo"] = note
+            self._lists.pop(("efo", s.arn), None)
             return [], False
         if not s.arn:
             return [], True
-        found = self._guard(
-            "efo",
-            f"lag:efo:{s.name}",
-            "ListStreamConsumers",
-            errs,
-            lambda: self._efo.get(
-                s.arn, lambda: kinesis.list_consumers(self.kinesis, s.arn, self._gate)
-            ),
-        )
-        return self._last_good(("efo", s.arn), found, errs), found is not None
+        if s.consumer_count == 0:
+            self._lists[("efo", s.arn)] = []
+            return [], True
+        failed = f"lag:efo:{s.name}" in errs
+        return list(self._lists.get(("efo", s.arn), ())), not failed and self._efo_known(s)
 
     # -- Lambda -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -22,6 +23,7 @@ PERMISSIONS = {
     "ListStreamConsumers": "kinesis:ListStreamConsumers",
     "ListShards": "kinesis:ListShards",
     "DescribeLimits": "kinesis:DescribeLimits",
+    "DescribeAccountSettings": "kinesis:DescribeAccountSettings",
     "GetMetricData": "cloudwatch:GetMetricData",
     "ListTables": "dynamodb:ListTables",
     "DescribeTable": "dynamodb:DescribeTable",
@@ -113,7 +115,10 @@ def is_credential_error(exc: BaseException | None) -> bool:
 
 def is_unanswered(exc: BaseException | None) -> bool:
     """The service could not be reached or did not answer in time."""
-    return isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError)
+    return isinstance(
+        exc,
+        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
+    )
 
 
 def is_fatal_for_session(exc: BaseException | None) -> bool:
@@ -162,6 +167,12 @@ def describe(exc: BaseException, operation: str | None = None) -> str:
     if isinstance(exc, ReadTimeoutError):
         url = _endpoint(exc)
         return f"{url} did not answer in time: the service or the network is slow"
+    if isinstance(exc, ConnectionClosedError):
+        url = _endpoint(exc)
+        return (
+            f"{url} closed the connection without answering: the service, a proxy or the "
+            "network dropped it"
+        )
     if type(exc).__name__ in SSO_ERRORS:
         return "the AWS SSO session has expired or is missing: run 'aws sso login'"
     if isinstance(exc, ClientError):

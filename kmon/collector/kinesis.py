@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kmon.collector import errors
+from kmon.model.quotas import AccountLimits
+
 Gate = Callable[[str], None]  # called before each request with the API name
 
 
@@ -28,14 +31,22 @@ class StreamDescription:
     shard_level_metrics: tuple[str, ...]
     consumer_count: int | None
     max_record_kib: int | None = None
+    # On-demand warm throughput (MiB/s), where AWS reports it.
+    warm_current_mibps: int | None = None
+    warm_target_mibps: int | None = None
 
 
 @dataclass(frozen=True)
-class AccountLimits:
-    shard_limit: int | None
-    open_shards: int | None
-    on_demand_streams: int | None
-    on_demand_stream_limit: int | None
+class AccountSettings:
+    """DescribeAccountSettings' answer: whether the On-demand Advantage commitment is on;
+    None, with ``note`` saying why, when it could not be read."""
+
+    on_demand_advantage: bool | None
+    note: str | None = None
+
+
+# MinimumThroughputBillingCommitment statuses under which the commitment applies.
+COMMITTED = frozenset({"ENABLED", "ENABLED_UNTIL_EARLIEST_ALLOWED_END"})
 
 
 def _noop(_api: str) -> None:
@@ -87,6 +98,8 @@ def describe_stream(client, name: str, gate: Gate = _noop) -> StreamDescription:
         shard_level_metrics=tuple(sorted(set(metrics))),
         consumer_count=d.get("ConsumerCount"),
         max_record_kib=d.get("MaxRecordSizeInKiB"),
+        warm_current_mibps=(d.get("WarmThroughput") or {}).get("CurrentMiBps"),
+        warm_target_mibps=(d.get("WarmThroughput") or {}).get("TargetMiBps"),
     )
 
 
@@ -136,3 +149,27 @@ def describe_limits(client, gate: Gate = _noop) -> AccountLimits:
         on_demand_streams=r.get("OnDemandStreamCount"),
         on_demand_stream_limit=r.get("OnDemandStreamCountLimit"),
     )
+
+
+def account_settings(client, gate: Gate = _noop) -> AccountSettings:
+    """Whether the account has the On-demand Advantage commitment. An answer that will not
+    change by asking again (no permission, an endpoint that does not know the operation) is an
+    answer too: the default is assumed, with a note why. Throttling, credential and network
+    errors are raised, to be tried again."""
+    gate("DescribeAccountSettings")
+    try:
+        r = client.describe_account_settings()
+    except Exception as exc:
+        if (
+            errors.is_throttle(exc)
+            or errors.is_credential_error(exc)
+            or errors.is_fatal_for_session(exc)
+            or errors.is_unanswered(exc)
+        ):
+            raise
+        why = errors.describe(exc, "DescribeAccountSettings")
+        if "DescribeAccountSettings" not in why:
+            why = f"DescribeAccountSettings: {why}"
+        return AccountSettings(None, why)
+    status = (r.get("MinimumThroughputBillingCommitment") or {}).get("Status")
+    return AccountSettings(status in COMMITTED)

@@ -1,7 +1,9 @@
-"""CloudWatch GetMetricData: all streams in ceil(n/500) calls, each minute fetched once.
+"""CloudWatch GetMetricData: all streams in ceil(n/500) calls, each metric once a period.
 
-Kinesis metrics are 1-minute data and CloudWatch bills per metric requested, so a poll asks
-every stream's metrics together, aligned to the period, and only for minutes not yet settled:
+Kinesis metrics are 1-minute data and CloudWatch bills per metric requested, whatever the
+number of datapoints returned. So a metric is requested again only once a new period can have
+been published (a refresh of 5 s does not ask 12 times a minute), every stream's metrics go in
+the same calls, aligned to the period, and each request covers every minute not yet settled:
 the history window once, then the newest few minutes, merged into bounded series.
 """
 
@@ -83,6 +85,8 @@ class MetricStore:
         self.period = period
         self._series: dict[Hashable, Series] = {}
         self._settled_until: dict[Hashable, int] = {}
+        # The end of the newest request for each series: asked again only after a new period.
+        self._fetched_end: dict[Hashable, int] = {}
 
     def series(self, key: Hashable) -> Series:
         s = self._series.get(key)
@@ -99,12 +103,21 @@ class MetricStore:
             del self._series[key]
         for key in [k for k in self._settled_until if not keep(k)]:
             del self._settled_until[key]
+        for key in [k for k in self._fetched_end if not keep(k)]:
+            del self._fetched_end[key]
+
+    def fetched_end(self, key: Hashable) -> int | None:
+        """The end (epoch seconds, period-aligned) of the newest data asked for ``key``."""
+        return self._fetched_end.get(key)
 
     def windows(self, queries: Iterable[MetricQuery], now: int) -> dict[int, list[MetricQuery]]:
-        """Group queries by the start of what they still need, up to the aligned ``now``."""
+        """Group queries by the start of what they still need, up to the aligned ``now``;
+        a query already asked up to that end is left out (its next period is not out yet)."""
         end = align(now, self.period)
         groups: dict[int, list[MetricQuery]] = defaultdict(list)
         for q in queries:
+            if self._fetched_end.get(q.key, -1) >= end:
+                continue
             start = max(self._settled_until.get(q.key, 0), end - self.history_sec)
             if start < end:
                 groups[start].append(q)
@@ -122,6 +135,7 @@ class MetricStore:
             settled = max(start, end - SETTLE_SEC)
             for q in group:
                 self._settled_until[q.key] = settled
+                self._fetched_end[q.key] = end
         for series in self._series.values():
             series.prune(end - self.history_sec)
         return calls
@@ -129,43 +143,54 @@ class MetricStore:
     def _fetch_chunk(
         self, client, queries: Sequence[MetricQuery], start: int, end: int, gate: Gate
     ) -> int:
-        request = [
-            {
-                "Id": f"q{i}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": q.namespace,
-                        "MetricName": q.name,
-                        "Dimensions": [{"Name": k, "Value": v} for k, v in q.dimensions],
-                    },
-                    "Period": self.period,
-                    "Stat": q.stat,
+        results, calls = get_metric_data(client, queries, start, end, self.period, gate)
+        for i, points in results:
+            pts = [(ts, v) for ts, v in points if start <= ts < end]
+            if pts:
+                self.series(queries[i].key).merge(pts)
+        return calls
+
+
+def get_metric_data(
+    client, queries: Sequence[MetricQuery], start: int, end: int, period: int, gate: Gate
+) -> tuple[list[tuple[int, list[tuple[int, float]]]], int]:
+    """One GetMetricData request for ``queries`` over [start, end), following NextToken:
+    (index of the query, its (epoch seconds, value) points) per result, and the calls made."""
+    request = [
+        {
+            "Id": f"q{i}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": q.namespace,
+                    "MetricName": q.name,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in q.dimensions],
                 },
-                "ReturnData": True,
-            }
-            for i, q in enumerate(queries)
-        ]
-        kwargs = {
-            "MetricDataQueries": request,
-            "StartTime": _dt(start),
-            "EndTime": _dt(end),
-            "ScanBy": "TimestampAscending",
+                "Period": period,
+                "Stat": q.stat,
+            },
+            "ReturnData": True,
         }
-        calls = 0
-        while True:
-            gate("GetMetricData")
-            page = client.get_metric_data(**kwargs)
-            calls += 1
-            for result in page.get("MetricDataResults", ()):
-                q = queries[int(result["Id"][1:])]
-                pts = [
-                    (int(ts.timestamp()), float(v))
-                    for ts, v in zip(result.get("Timestamps", ()), result.get("Values", ()))
-                    if start <= ts.timestamp() < end
-                ]
-                if pts:
-                    self.series(q.key).merge(pts)
-            token = page.get("NextToken")
-            if not token:
-                return calls
-            kwargs = {**kwargs, "NextToken": token}
+        for i, q in enumerate(queries)
+    ]
+    kwargs = {
+        "MetricDataQueries": request,
+        "StartTime": _dt(start),
+        "EndTime": _dt(end),
+        "ScanBy": "TimestampAscending",
+    }
+    results: list[tuple[int, list[tuple[int, float]]]] = []
+    calls = 0
+    while True:
+        gate("GetMetricData")
+        page = client.get_metric_data(**kwargs)
+        calls += 1
+        for result in page.get("MetricDataResults", ()):
+            points = [
+                (int(ts.timestamp()), float(v))
+                for ts, v in zip(result.get("Timestamps", ()), result.get("Values", ()))
+            ]
+            results.append((int(result["Id"][1:]), points))
+        token = page.get("NextToken")
+        if not token:
+            return results, calls
+        kwargs = {**kwargs, "NextToken": token}

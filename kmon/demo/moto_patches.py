@@ -1,7 +1,8 @@
 """Small in-process adjustments to the demo's own moto backends (tested on moto 5.2.x).
 
 Each patch is set on a backend or stream *instance* of the demo's account and region, so other
-users of moto in the same process are untouched, and a backend reset removes them. The
+users of moto in the same process are untouched, and a backend reset removes them (the one
+class-level method, DescribeAccountSettings, answers only for a backend given an answer). The
 `forget*` helpers trim moto's registry of model instances, which otherwise grows with every
 datapoint and lease write for as long as the process runs.
 """
@@ -23,6 +24,56 @@ def quiet_kinesis_metrics(kinesis_backend: Any) -> None:
     publishes those metrics itself, one StatisticValues datum per minute as AWS does, from a
     model that already counts the sample records it really writes."""
     kinesis_backend._send_stream_metrics = MethodType(_no_stream_metrics, kinesis_backend)
+
+
+# What moto answers DescribeLimits with for these two; the counts are the world's own.
+SHARD_LIMIT = 6000
+ON_DEMAND_STREAM_LIMIT = 50
+
+
+def _world_limits(self: Any) -> dict[str, int]:
+    streams = list(self.streams.values())
+    return {
+        "ShardLimit": SHARD_LIMIT,
+        "OpenShardCount": sum(1 for st in streams for sh in st.shards.values() if sh.is_open),
+        "OnDemandStreamCount": sum(
+            1 for st in streams if st.stream_mode.get("StreamMode") == "ON_DEMAND"
+        ),
+        "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT,
+    }
+
+
+def true_limits(kinesis_backend: Any) -> None:
+    """moto answers DescribeLimits with fixed numbers (no open shards, no on-demand streams);
+    count the backend's own open shards and on-demand streams instead, as AWS does."""
+    kinesis_backend.describe_limits = MethodType(_world_limits, kinesis_backend)
+
+
+def _describe_account_settings(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    answer = self.kinesis_backend.__dict__.get("_kmon_account_settings")
+    if answer is None:  # any other backend: moto as it was
+        raise NotImplementedError("The describe_account_settings action has not been implemented")
+    return ActionResult(answer)
+
+
+def account_settings(kinesis_backend: Any, commitment: str | None = "DISABLED") -> None:
+    """moto does not implement DescribeAccountSettings (it answers HTTP 500). Answer it for
+    this backend with the On-demand Advantage commitment's status (ENABLED, DISABLED); None
+    takes the answer back. The answering method is set on moto's Kinesis response class, the
+    one place moto looks for it, and answers only for a backend given a status here: every
+    other backend gets moto's own error, as before."""
+    from moto.kinesis.responses import KinesisResponse
+
+    if commitment is None:
+        kinesis_backend.__dict__.pop("_kmon_account_settings", None)
+        return
+    if "describe_account_settings" not in KinesisResponse.__dict__:
+        KinesisResponse.describe_account_settings = _describe_account_settings
+    kinesis_backend._kmon_account_settings = {
+        "MinimumThroughputBillingCommitment": {"Status": commitment}
+    }
 
 
 def _no_invoke(self: Any, *args: Any, **kwargs: Any) -> None:

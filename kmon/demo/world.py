@@ -188,6 +188,9 @@ class DemoWorld:
         self._owns_backends = True
         moto_patches.quiet_kinesis_metrics(b["kinesis"])
         moto_patches.simulated_lambda(b["lambda"])
+        # DescribeLimits and DescribeAccountSettings answer for the fleet built here.
+        moto_patches.true_limits(b["kinesis"])
+        moto_patches.account_settings(b["kinesis"])
         if self.use_metric_index:
             from . import metric_index
 

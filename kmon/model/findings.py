@@ -11,18 +11,22 @@ and (where read) its shards, with the configured thresholds.
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from kmon.model import limits, units
+from kmon.model.cost import StreamCost, hour_traffic, stream_cost
 from kmon.model.detail import ShardRow
 from kmon.model.health import Health, worst
 from kmon.model.lag import ConsumerLag, LagStatus, ShardLag
+from kmon.model.pricing import DEFAULT_PRICES, Prices
+from kmon.model.quotas import AccountQuotas
 from kmon.model.rules import Thresholds
 from kmon.model.series import Series
-from kmon.model.timefmt import iso_epoch
+from kmon.model.timefmt import iso_epoch, utc_minute
 
 PERIOD = 60
 # A peak for sizing advice is taken over this much history.
@@ -79,6 +83,13 @@ class StreamFacts:
     described_at: datetime | None = None
     # Shard-level metrics enabled (enhanced monitoring); None until described.
     shard_level_metrics: tuple[str, ...] | None = None
+    # On-demand: the highest 5-minute write rate of the previous 30 days (0.0: no writes)
+    # and when it began; None until read. Capacity is estimated from it.
+    write_peak_bytes_per_sec: float | None = None
+    write_peak_at: int | None = None
+    # On-demand warm throughput (DescribeStreamSummary), MiB/s, where AWS reports it.
+    warm_current_mibps: int | None = None
+    warm_target_mibps: int | None = None
 
 
 CONSUMER_SEVERITY = {
@@ -121,8 +132,13 @@ class History:
         v = self.at(key, ts)
         return None if v is None else v / PERIOD
 
-    def capacity(self) -> tuple[float, float, float] | None:
+    def capacity(self) -> tuple[float, float | None, float | None] | None:
+        """Write bytes/s, write records/s and read bytes/s limits. Provisioned: from the open
+        shards. On-demand: only write bytes, estimated from the 30-day peak (see
+        ``capacity_estimated``); None until that peak is known."""
         f = self.facts
+        if self.capacity_estimated:
+            return limits.on_demand_write_bytes(f.write_peak_bytes_per_sec), None, None
         if f.mode != "PROVISIONED" or not f.open_shards:
             return None
         return (
@@ -130,6 +146,11 @@ class History:
             limits.provisioned_write_records(f.open_shards),
             limits.provisioned_read_bytes(f.open_shards),
         )
+
+    @property
+    def capacity_estimated(self) -> bool:
+        """On-demand capacity is AWS's to adapt: kmon's figure is an estimate."""
+        return self.facts.mode == "ON_DEMAND" and self.facts.write_peak_bytes_per_sec is not None
 
     def write_util(self, ts: int | None = None) -> float | None:
         cap = self.capacity()
@@ -168,6 +189,26 @@ class History:
             start = ts
         return start
 
+    def cost(self, prices: Prices, **shape) -> StreamCost | None:
+        """The stream's cost a day at the last hour's traffic, with ``shape`` (mode,
+        open_shards, efo_consumers) changed from what it is now."""
+        f = self.facts
+        now = dict(
+            mode=f.mode,
+            open_shards=f.open_shards,
+            retention_hours=f.retention_hours,
+            efo_consumers=f.efo_consumers,
+        )
+        traffic = None if self.minute is None else hour_traffic(self.series, self.minute)
+        return stream_cost(**{**now, **shape}, traffic=traffic, prices=prices)
+
+    def cost_change(self, prices: Prices, **shape) -> float | None:
+        """What changing the shape would add to the cost a day (negative: save)."""
+        before, after = self.cost(prices), self.cost(prices, **shape)
+        if before is None or after is None:
+            return None
+        return after.usd_per_day - before.usd_per_day
+
     def peak(self, key: str) -> float | None:
         """The highest per-second rate of the last hour."""
         if self.minute is None:
@@ -184,14 +225,19 @@ def judge_stream(
     thresholds: Thresholds = Thresholds(),
     consumers: Sequence[ConsumerLag] = (),
     shards: Sequence[ShardRow] | None = None,
+    quotas: AccountQuotas | None = None,
+    prices: Prices = DEFAULT_PRICES,
 ) -> list[Finding]:
-    """Every finding for one stream, worst first."""
+    """Every finding for one stream, worst first. ``quotas``: the account's, where known
+    (advice that would need more than they allow says so); ``prices``: what the advice's
+    cost differences are estimated with."""
     h = History(facts, series, minute)
     t = thresholds
+    q_ = quotas or AccountQuotas()
     found = _stream_status(facts)
-    found += _write_capacity(h, t)
+    found += _write_capacity(h, t, q_, prices)
     found += _hot_shard(h, t, shards)
-    found += _shared_reads(h, t, consumers)
+    found += _shared_reads(h, t, consumers, q_, prices)
     found += _iterator_age(h, t, consumers)
     found += [f for c in consumers for f in _consumer(facts, c, t)]
     return sorted(found, key=lambda f: (-f.severity.rank, _CODE_ORDER.get(f.code, 99)))
@@ -231,11 +277,15 @@ def _stream_status(facts: StreamFacts) -> list[Finding]:
     ]
 
 
-def _write_capacity(h: History, t: Thresholds) -> list[Finding]:
+def _write_capacity(
+    h: History, t: Thresholds, quotas: AccountQuotas, prices: Prices = DEFAULT_PRICES
+) -> list[Finding]:
     util = h.write_util()
-    level = t.utilization(util)
+    level = t.utilization(util, h.capacity_estimated)
     if level not in (Health.WARN, Health.CRIT) or util is None:
         return []
+    if h.capacity_estimated:
+        return [_on_demand_capacity(h, t, util, level, quotas)]
     f = h.facts
     shards = f.open_shards or 1
     peak_b = h.peak("incoming_bytes") or 0.0
@@ -248,17 +298,27 @@ def _write_capacity(h: History, t: Thresholds) -> list[Finding]:
     step = min(target, shards * limits.UPDATE_SHARD_COUNT_MAX_FACTOR)
     advice = (
         f"{target} shards keep the last hour's peak ({units.bytes_rate(peak_b)}, "
-        f"{units.count_rate(peak_r)}) under {t.utilization_warn_pct:g}% of capacity."
+        f"{units.count_rate(peak_r)}) under {t.utilization_warn_pct:g}% of capacity"
+        + _per_day(h.cost_change(prices, open_shards=target), " ({}, est.).", ".")
     )
+    advice += _shard_quota_advice(quotas, shards, step, target)
     if step < target:
         advice += (
             f" UpdateShardCount at most doubles per call: go to {step} first, then to {target}."
         )
+    on_demand = h.cost_change(prices, mode="ON_DEMAND")
     advice += (
-        " Or switch to on-demand mode, which adapts capacity by itself "
-        f"(aws kinesis update-stream-mode --stream-arn {q(f.arn or '<arn>')} "
+        " Or switch to on-demand mode, which adapts capacity by itself"
+        + _per_day(on_demand, ": {} at the last hour's traffic, est.")
+        + f" (aws kinesis update-stream-mode --stream-arn {q(f.arn or '<arn>')} "
         "--stream-mode-details StreamMode=ON_DEMAND)."
     )
+    if quotas.on_demand_full():
+        lim = quotas.limits
+        advice += (
+            f" The account has {lim.on_demand_streams:,} of its {lim.on_demand_stream_limit:,} "
+            "on-demand streams already: that needs a quota increase too."
+        )
     cap = h.capacity()
     in_b, in_r = h.rate("incoming_bytes"), h.rate("incoming_records")
     evidence = (
@@ -287,9 +347,92 @@ def _write_capacity(h: History, t: Thresholds) -> list[Finding]:
     ]
 
 
+def _per_day(delta: float | None, template: str, unknown: str = "") -> str:
+    """A cost difference put into ``template`` as '≈ $1.44/day more'; ``unknown`` without."""
+    if delta is None:
+        return unknown
+    word = "more" if delta >= 0 else "less"
+    return template.format(f"≈ {units.usd(abs(delta))}/day {word}")
+
+
+def _shard_quota_advice(quotas: AccountQuotas, shards: int, step: int, target: int) -> str:
+    """What the account's shard quota says of going from ``shards`` to ``target``."""
+    left = quotas.shards_left()
+    lim = quotas.limits
+    more = target - shards
+    if left is None or lim is None or more <= left:
+        return ""
+    text = (
+        f" The account's shard quota is in the way: that is {more:,} more "
+        f"shard{'' if more == 1 else 's'}, and {left:,} can still be opened "
+        f"({lim.open_shards:,} of {lim.shard_limit:,} open). Request a higher shard quota "
+        "(Service Quotas)"
+    )
+    if step - shards > left:
+        return text + ": the command below fails until then."
+    return text + f" before going past {shards + left:,}."
+
+
+def _on_demand_capacity(
+    h: History, t: Thresholds, util: float, level: Health, quotas: AccountQuotas
+) -> Finding:
+    """Writes near an on-demand stream's estimated capacity: twice its 30-day peak."""
+    f = h.facts
+    cap = h.capacity()
+    peak = f.write_peak_bytes_per_sec or 0.0
+    in_b = h.rate("incoming_bytes")
+    basis = (
+        f"{limits.ON_DEMAND_PEAK_MULTIPLIER}x the 30-day peak {units.bytes_rate(peak)} at "
+        f"{utc_minute(f.write_peak_at)}"
+        if f.write_peak_at is not None
+        else "no writes in 30 days"
+    )
+    evidence = (
+        f"write {units.pct(util)} of the estimated capacity ({units.bytes_rate(in_b)} of "
+        f"~{units.bytes_rate(cap[0] if cap else None)}: {basis}, at least "
+        f"{units.limit_rate(limits.ON_DEMAND_INITIAL_WRITE_BYTES_PER_SEC)}); "
+        f"warn at {t.utilization_warn_pct:g}%"
+    )
+    throttled = h.at("write_throttled")
+    if throttled:
+        evidence += f"; {units.count(throttled)} writes throttled in the last minute"
+    advice = (
+        "On-demand capacity adapts: AWS keeps room for twice the previous 30-day peak and "
+        "scales up from there, but writes that more than double within 15 minutes can be "
+        "throttled while it does. "
+    )
+    command = None
+    if quotas.on_demand_advantage:
+        # Warm throughput that keeps the last hour's peak under the warning line.
+        want = (h.peak("incoming_bytes") or in_b or 0.0) * 100 / t.utilization_warn_pct
+        mibps = max(1, math.ceil(want / limits.MIB))
+        advice += f"Raise the stream's warm throughput to {mibps} MiB/s ahead of the next peak."
+        command = (
+            f"aws kinesis update-stream-warm-throughput --stream-name {q(f.name)} "
+            f"--warm-throughput-mi-bps {mibps}"
+        )
+    else:
+        advice += (
+            "Smooth out producer bursts where possible; warm throughput (capacity raised ahead "
+            "of a known peak) needs the On-demand Advantage commitment."
+        )
+    return Finding(
+        level,
+        "write-capacity",
+        "stream",
+        f.name,
+        f"writes at {units.pct(util)} of the stream's estimated on-demand capacity",
+        evidence,
+        advice,
+        command,
+        h.run_start(lambda ts: t.utilization(h.write_util(ts), True).rank >= level.rank),
+        summary=f"writes at ~{units.pct(util)}",
+    )
+
+
 def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> list[Finding]:
     f = h.facts
-    if t.utilization(h.write_util()) in (Health.WARN, Health.CRIT):
+    if t.utilization(h.write_util(), h.capacity_estimated) in (Health.WARN, Health.CRIT):
         return []  # the stream as a whole is full: write-capacity says so
     rows = [s for s in shards or () if s.is_open]
     hot = [s for s in rows if t.shard_hot(s.write_utilization_pct, s.write_throttled)]
@@ -300,7 +443,8 @@ def _hot_shard(h: History, t: Thresholds, shards: Sequence[ShardRow] | None) -> 
     since = h.run_start(lambda ts: bool(h.at("write_throttled", ts))) if throttle else None
     util = h.write_util()
     if util is not None:
-        stream_util = f"stream at {units.pct(util)} of capacity"
+        of = "estimated capacity" if h.capacity_estimated else "capacity"
+        stream_util = f"stream at {units.pct(util)} of {of}"
     else:
         stream_util = "on-demand" if f.mode == "ON_DEMAND" else ""
     thr = h.at("write_throttled")
@@ -397,7 +541,13 @@ def _polling_readers(consumers: Sequence[ConsumerLag]) -> list[str]:
     return [f"{c.name} ({c.kind})" for c in consumers if c.kind in ("kcl", "lambda")]
 
 
-def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -> list[Finding]:
+def _shared_reads(
+    h: History,
+    t: Thresholds,
+    consumers: Sequence[ConsumerLag],
+    quotas: AccountQuotas,
+    prices: Prices = DEFAULT_PRICES,
+) -> list[Finding]:
     f = h.facts
     calls = h.calls_per_shard_sec()
     calls_pct = pct_of(calls, GET_RECORDS)
@@ -448,13 +598,20 @@ def _shared_reads(h: History, t: Thresholds, consumers: Sequence[ConsumerLag]) -
             f"and {SHARD_READ} per shard. Move readers to enhanced fan-out: each registered "
             f"consumer gets its own {units.limit_rate(limits.EFO_READ_BYTES_PER_SEC)} "
             f"per shard, pushed, with no call limit ({efo} of "
-            f"{limits.MAX_EFO_CONSUMERS} registered now). {known}",
+            f"{quotas.efo_consumer_limit} registered now)."
+            f"{_efo_cost(h.cost_change(prices, efo_consumers=efo + 1))} {known}",
             f"aws kinesis register-stream-consumer --stream-arn {q(f.arn or '<arn>')} "
             "--consumer-name <reader-name>",
             since,
             summary="reads over shared limit" if throttle is not Health.OK else "shared reads busy",
         )
     ]
+
+
+def _efo_cost(delta: float | None) -> str:
+    if delta is None:
+        return ""
+    return f" Each costs ≈ {units.usd(delta)}/day, est. (its shard-hours and reads)."
 
 
 def pct_of(value: float | None, limit: float | None) -> float | None:

@@ -31,6 +31,7 @@ MAX_EFO_CONSUMERS_ADVANTAGE = 50  # with On-demand Advantage
 ON_DEMAND_INITIAL_WRITE_BYTES_PER_SEC = 4 * MIB
 ON_DEMAND_INITIAL_READ_BYTES_PER_SEC = 8 * MIB
 ON_DEMAND_PEAK_MULTIPLIER = 2
+ON_DEMAND_PEAK_WINDOW_SEC = 30 * 24 * HOUR  # the peak is the previous 30 days'
 
 # Retention.
 MIN_RETENTION_HOURS = 24
@@ -48,6 +49,7 @@ API_RATES_PER_SEC: dict[str, float] = {
     "ListShards": 1000,  # per stream
     "ListStreamConsumers": 5,  # per stream
     "GetMetricData": 50,
+    "DescribeAccountSettings": 5,
 }
 
 # These two limits apply per stream, so one call per stream per poll never nears them.

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from kmon.model.cost import hour_traffic, stream_cost
 from kmon.model.detail import ShardRow
 from kmon.model.findings import History, StreamFacts, health_of, judge_stream, pct_of
 from kmon.model.health import Health
 from kmon.model.lag import ConsumerLag
+from kmon.model.pricing import DEFAULT_PRICES, Prices
+from kmon.model.quotas import AccountQuotas
 from kmon.model.rules import Thresholds
 from kmon.model.series import Series
 from kmon.model.snapshot import StreamState
@@ -72,20 +75,31 @@ def stream_state(
     fleet: int | None = None,
     consumers: Sequence[ConsumerLag] = (),
     shards: Sequence[ShardRow] | None = None,
+    fetched_end: int | None = None,
+    fetched_at: datetime | None = None,
+    prices: Prices = DEFAULT_PRICES,
+    quotas: AccountQuotas | None = None,
 ) -> StreamState:
     """The overview row for one stream, judged from its newest complete minute (``fleet``:
     the fleet's newest minute, see ``fleet_minute``), its consumers and, where read, its
     shards. ``metrics_available``: this poll read CloudWatch; ``metrics_recent``: a recent
     poll did (see ``metrics_fresh``), so the last good minute still stands while CloudWatch
-    fails."""
-    minute = newest_minute([series(k) for k in OVERVIEW_KEYS], now, fleet)
+    fails. ``fetched_end``: the end of the minutes last asked for this stream, which a budget
+    may leave minutes behind the fleet's; ``fetched_at``: when that was. ``prices``: what the
+    stream's cost a day is estimated with. ``quotas``: the account's, where known."""
+    # A stream fetched a few minutes ago is judged as of then: its newest minute is compared
+    # with the fleet's newest as it was, not taken for a stream gone quiet.
+    behind = max(0, now - now % PERIOD - fetched_end) if fetched_end is not None else 0
+    minute = newest_minute(
+        [series(k) for k in OVERVIEW_KEYS], now - behind, fleet - behind if fleet else None
+    )
     h = History(facts, series, minute)
     cap = h.capacity()
     in_bytes = h.rate("incoming_bytes")
     in_records = h.rate("incoming_records")
     out_bytes = h.rate("outgoing_bytes")
-    # On-demand: capacity adapts to 2x the 30-day peak, which 3 hours of history cannot know;
-    # utilization stays null rather than a guess presented as a measurement.
+    # On-demand: capacity adapts to 2x the 30-day peak. Until that peak is read, utilization
+    # stays null rather than a guess; then it is shown as the estimate it is.
     utils = (
         pct_of(in_bytes, cap[0] if cap else None),
         pct_of(in_records, cap[1] if cap else None),
@@ -95,12 +109,31 @@ def stream_state(
     # Without metrics nothing is judged: the collector shows the last judgement, marked stale.
     findings = (
         judge_stream(
-            facts, series, minute, thresholds=thresholds, consumers=consumers, shards=shards
+            facts,
+            series,
+            minute,
+            thresholds=thresholds,
+            consumers=consumers,
+            shards=shards,
+            prices=prices,
+            quotas=quotas,
         )
         if judged
         else []
     )
     health, since = health_of(findings) if judged else (Health.UNKNOWN, None)
+    # The cost's traffic: the hour up to the stream's newest minute (a stream quiet lately,
+    # the fleet's); without metrics, the shape's cost alone.
+    end = minute if minute is not None else (fleet - behind if fleet else None)
+    traffic = hour_traffic(series, end) if judged and end is not None else None
+    cost = stream_cost(
+        mode=facts.mode,
+        open_shards=facts.open_shards,
+        retention_hours=facts.retention_hours,
+        efo_consumers=facts.efo_consumers,
+        traffic=traffic,
+        prices=prices,
+    )
     return StreamState(
         name=facts.name,
         arn=facts.arn,
@@ -125,5 +158,14 @@ def stream_state(
         since=since if health in (Health.WARN, Health.CRIT) else None,
         findings=tuple(findings),
         metrics_minute=minute,
+        metrics_fetched_at=fetched_at,
         consumers=tuple(consumers),
+        cost=cost,
+        write_capacity_bytes_per_sec=cap[0] if cap else None,
+        capacity_estimated=h.capacity_estimated,
+        peak_write_bytes_per_sec=facts.write_peak_bytes_per_sec,
+        peak_at=facts.write_peak_at,
+        warm_current_mibps=facts.warm_current_mibps,
+        warm_target_mibps=facts.warm_target_mibps,
+        efo_consumer_limit=(quotas or AccountQuotas()).efo_consumer_limit,
     )

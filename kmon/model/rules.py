@@ -33,6 +33,9 @@ class Thresholds:
     shard_hot_pct: float = 80.0
     # Shared reads: GetRecords calls or read bytes per shard at this share of the limit.
     shared_read_warn_pct: float = 80.0
+    # An account quota (open shards, on-demand streams, EFO consumers of a stream) this full:
+    # a quota increase can take days, so the warning comes well before the last one is used.
+    quota_warn_pct: float = 80.0
 
     def problems(self) -> list[str]:
         """What is inconsistent in these settings (empty when they make sense)."""
@@ -50,7 +53,7 @@ class Thresholds:
             out.append(
                 f"retention_crit_fraction must be in (0, 1], got {self.retention_crit_fraction:g}"
             )
-        for name in ("shard_hot_pct", "shared_read_warn_pct"):
+        for name in ("shard_hot_pct", "shared_read_warn_pct", "quota_warn_pct"):
             if not 0 < getattr(self, name) <= 100:
                 out.append(f"{name} must be in (0, 100], got {getattr(self, name):g}")
         if self.throttle_crit_minutes < 1:
@@ -61,11 +64,13 @@ class Thresholds:
 
     # -- capacity -------------------------------------------------------------------------
 
-    def utilization(self, pct: float | None) -> Health:
-        """OK below the warning line, WARN past it, CRIT at the limit; UNKNOWN without data."""
+    def utilization(self, pct: float | None, estimated: bool = False) -> Health:
+        """OK below the warning line, WARN past it, CRIT at the limit; UNKNOWN without data.
+        Against an ``estimated`` capacity (on-demand) at most WARN: AWS adapts that capacity,
+        so only throttling proves it was reached."""
         if pct is None:
             return Health.UNKNOWN
-        if pct >= self.utilization_crit_pct:
+        if pct >= self.utilization_crit_pct and not estimated:
             return Health.CRIT
         return Health.WARN if pct >= self.utilization_warn_pct else Health.OK
 
@@ -85,6 +90,14 @@ class Thresholds:
         if n * usable <= peak:
             n += 1
         return max(1, n)
+
+    # -- account quotas -------------------------------------------------------------------
+
+    def quota(self, used: int | None, limit: int | None) -> Health:
+        """WARN from ``quota_warn_pct`` of an account quota on; UNKNOWN without both numbers."""
+        if used is None or not limit:
+            return Health.UNKNOWN
+        return Health.WARN if used / limit * 100 >= self.quota_warn_pct else Health.OK
 
     # -- iterator age and lag -------------------------------------------------------------
 

@@ -11,12 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kmon.model.cadence import AGE_SHOWN_AFTER_SEC, Plan
+from kmon.model.cost import StreamCost
 from kmon.model.detail import StreamDetail
 from kmon.model.events import Event
 from kmon.model.findings import Finding
 from kmon.model.health import Health
 from kmon.model.lag import ConsumerLag
-from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS
+from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS, MAX_EFO_CONSUMERS
+from kmon.model.quotas import AccountQuotas
 from kmon.model.timefmt import iso, iso_epoch
 
 
@@ -55,6 +58,9 @@ class StreamState:
     health_reasons: tuple[str, ...] = ()
     # Start of the minute the rates come from (epoch seconds), None without datapoints.
     metrics_minute: int | None = None
+    # When this stream's metrics were last asked for: under a CloudWatch budget a healthy
+    # stream is fetched every few minutes, and its numbers are that old.
+    metrics_fetched_at: datetime | None = None
     # Every reader found, judged over a window; worst first.
     consumers: tuple[ConsumerLag, ...] = ()
     # When the description (shards, mode, retention) was last read; None until it is.
@@ -66,6 +72,28 @@ class StreamState:
     # The last known judgement, kept while a source fails: ``as_of`` is when it was made.
     stale: bool = False
     as_of: datetime | None = None
+    # What the stream costs a day (an estimate from list prices); None until it is described.
+    cost: StreamCost | None = None
+    # Write capacity in bytes/s (provisioned: open shards x 1 MiB/s; on-demand: twice the
+    # 30-day peak, at least 4 MiB/s, an estimate), None when not known.
+    write_capacity_bytes_per_sec: float | None = None
+    capacity_estimated: bool = False
+    # On-demand: the 30-day peak write rate (5-minute average) the estimate comes from.
+    peak_write_bytes_per_sec: float | None = None
+    peak_at: int | None = None
+    # On-demand warm throughput in MiB/s, only where AWS reports it.
+    warm_current_mibps: int | None = None
+    warm_target_mibps: int | None = None
+    # Registered EFO consumers allowed (20, or 50 with On-demand Advantage).
+    efo_consumer_limit: int = MAX_EFO_CONSUMERS
+
+    def data_age(self, now: float) -> float | None:
+        """Seconds since this stream's metrics were read, once worth saying (a budget
+        stretches healthy streams to every few minutes); None while they are current."""
+        if self.metrics_fetched_at is None:
+            return None
+        age = now - self.metrics_fetched_at.timestamp()
+        return age if age > AGE_SHOWN_AFTER_SEC else None
 
     @property
     def worst_consumer(self) -> ConsumerLag | None:
@@ -99,8 +127,19 @@ class StreamState:
             "as_of": iso(self.as_of),
             "findings": [f.to_dict() for f in self.findings],
             "metrics_minute": iso_epoch(self.metrics_minute),
+            "metrics_fetched_at": iso(self.metrics_fetched_at),
             "described_at": iso(self.described_at),
             "consumers": [c.to_dict() for c in self.consumers],
+            "cost_usd_per_day": round(self.cost.usd_per_day, 4) if self.cost else None,
+            "cost": self.cost.to_dict() if self.cost else None,
+            "write_capacity_bytes_per_sec": self.write_capacity_bytes_per_sec,
+            "capacity_estimated": self.capacity_estimated,
+            "peak_write_bytes_per_sec": self.peak_write_bytes_per_sec,
+            "peak_at": iso_epoch(self.peak_at),
+            "warm_throughput": None
+            if self.warm_current_mibps is None and self.warm_target_mibps is None
+            else {"current_mibps": self.warm_current_mibps, "target_mibps": self.warm_target_mibps},
+            "efo_consumer_limit": self.efo_consumer_limit,
         }
 
 
@@ -111,6 +150,8 @@ class ApiUsage:
     calls_per_min: float
     metrics_per_hour: float
     calls_by_api: dict[str, int] = field(default_factory=dict)
+    # What the CloudWatch budget's governor does; None when nothing governs (one-shot use).
+    governor: Plan | None = None
 
     @property
     def cloudwatch_usd_per_day(self) -> float:
@@ -130,6 +171,7 @@ class ApiUsage:
             "cloudwatch_usd_per_day": round(self.cloudwatch_usd_per_day, 4),
             "cloudwatch_usd_so_far": round(self.cloudwatch_usd_so_far, 4),
             "calls_by_api": dict(sorted(self.calls_by_api.items())),
+            "governor": self.governor.to_dict() if self.governor else None,
         }
 
 
@@ -146,12 +188,18 @@ class ErrorInfo:
 
     @property
     def note(self) -> bool:
-        """A consumer kind kmon cannot read is a note, not an outage."""
+        """A consumer kind kmon cannot read, or an assumption kmon had to make, is a note,
+        not an outage."""
         return is_note(self.source)
 
 
+# Sources whose "error" is a note: consumer kinds kmon cannot read, account settings it could
+# not read and made an assumption for.
+NOTE_PREFIXES = ("lag:", "note:")
+
+
 def is_note(source: str) -> bool:
-    return source.startswith("lag:")
+    return source.startswith(NOTE_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -173,9 +221,17 @@ class FleetSnapshot:
     unmatched_lease_tables: tuple[str, ...] = ()
     # Changes of health and consumer status, newest first (bounded).
     events: tuple[Event, ...] = ()
+    # The account's quotas against what it uses (DescribeLimits, DescribeAccountSettings).
+    quotas: AccountQuotas | None = None
 
     def stream(self, name: str) -> StreamState | None:
         return next((s for s in self.streams if s.name == name), None)
+
+    @property
+    def streams_usd_per_day(self) -> float | None:
+        """The estimated cost a day of every stream whose cost is known; None when none is."""
+        costs = [s.cost.usd_per_day for s in self.streams if s.cost is not None]
+        return sum(costs) if costs else None
 
     @property
     def errors(self) -> tuple[ErrorInfo, ...]:
@@ -204,8 +260,12 @@ class FleetSnapshot:
             "streams": [s.to_dict() for s in self.streams],
             "errors": [{"source": e.source, "message": e.message} for e in self.errors],
             "api": self.api.to_dict(),
+            "streams_usd_per_day": None
+            if self.streams_usd_per_day is None
+            else round(self.streams_usd_per_day, 4),
             "unmatched_lease_tables": list(self.unmatched_lease_tables),
             "events": [e.to_dict() for e in self.events],
+            "quotas": self.quotas.to_dict() if self.quotas else None,
             "sources": [
                 {"name": s.name, "updated_at": iso(s.updated_at), "error": s.error}
                 for s in self.sources

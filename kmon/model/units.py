@@ -57,6 +57,11 @@ def bytes_rate(value: float | None) -> str:
     return text if text == DASH else f"{text}/s"
 
 
+def usd(value: float) -> str:
+    """Dollars: $1,234.56; under a cent, to four places ($0.0042)."""
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:.4f}"
+
+
 def limit_rate(value: float) -> str:
     """A service limit, a round number: 1 MiB/s, 2 MiB/s (not 1.0 MiB/s)."""
     v, unit = _scaled(float(value), 1024.0, _BYTE_UNITS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -154,7 +155,15 @@ class KmonApp(App):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.polling = False
+        first = self.snapshot is None
+        settling = bool(self.snapshot and self.snapshot.pending) and not message.snapshot.pending
         self.snapshot = message.snapshot
+        if (first or settling) and self._poll is not None:
+            # What exists once the fleet is loaded (modules, botocore's service models, the
+            # fleet's series) lives as long as kmon: full collections leave it alone, so one
+            # never stalls a keypress (with 2,000 streams it took 120 ms of one).
+            gc.collect()
+            gc.freeze()
         screen = self.screen
         if isinstance(screen, KmonScreen):
             with self.batch_update():

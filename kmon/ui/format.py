@@ -22,8 +22,18 @@ from kmon.model.units import (  # noqa: F401  (re-exported: screens format throu
     interval,
     pct,
     scaled_bytes,
+    usd,
 )
 from kmon.ui.styles import HEALTH_STYLE, LEVEL_STYLE  # noqa: F401  (re-exported)
+
+# Marks a figure measured against an estimated limit (on-demand capacity): "~25%".
+ESTIMATE = "~"
+
+
+def util_pct(value: float | None, estimated: bool = False) -> str:
+    """A utilization, marked when its limit is an estimate."""
+    text = pct(value)
+    return f"{ESTIMATE}{text}" if estimated and text != DASH else text
 
 
 def util_style(level: Health, ok: str = "") -> str:
@@ -39,10 +49,6 @@ def clock(t: datetime) -> str:
 def clock_hm(epoch: float) -> str:
     """An epoch time as HH:MM UTC: when a state began."""
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%H:%M")
-
-
-def usd(value: float) -> str:
-    return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:.4f}"
 
 
 def health(h: Health, for_sec: float | None = None, stale: bool = False) -> Text:

@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
 
+from kmon.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from tests.cli.test_cli import CREDS, run
+from tests.faultproxy import FaultProxy
 from tests.seed import MIB, REGION
 
 
@@ -112,3 +115,95 @@ def test_follow_streams_json_lines_and_stops_cleanly(endpoint, seeder, tmp_path,
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert all(json.loads(line) for line in out.splitlines())
+
+
+# -- without --follow: the exit statuses of `kmon snapshot` -----------------------------------
+
+
+@pytest.fixture
+def proxy(endpoint):
+    with FaultProxy(endpoint) as p:
+        yield p
+
+
+def events(url: str, *args: str, timeout: float = 60):
+    return run("events", "--endpoint-url", url, "--region", REGION, *args, env_extra=CREDS,
+               timeout=timeout)  # fmt: skip
+
+
+def test_every_source_answering_exits_0_and_says_nothing(proxy, seeder):
+    seed_throttled(seeder)
+    r = events(proxy.url)
+    assert r.returncode == EXIT_OK, r.stderr
+    assert r.stderr == ""
+    assert [json.loads(line)["to"] for line in r.stdout.splitlines()] == ["crit"]
+
+
+def test_cloudwatch_denied_is_partial_with_a_line_naming_it(proxy, seeder):
+    seed_throttled(seeder)
+    proxy.set("cloudwatch", "deny")
+    r = events(proxy.url)
+    assert r.returncode == EXIT_PARTIAL
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("kmon: metrics: access denied") and "cloudwatch:GetMetricData" in line
+    # Without metrics nothing is judged: no event is made up from what could not be read.
+    assert r.stdout == ""
+
+
+def test_one_line_per_failed_source(proxy, seeder):
+    seed_throttled(seeder)
+    proxy.set("cloudwatch", "deny")
+    proxy.set("kinesis", "deny", "DescribeLimits")
+    r = events(proxy.url)
+    assert r.returncode == EXIT_PARTIAL
+    assert sorted(line.split(": ")[1] for line in r.stderr.splitlines()) == ["limits", "metrics"]
+
+
+def test_allow_partial_exits_0_and_still_says_what_failed(proxy, seeder):
+    seed_throttled(seeder)
+    proxy.set("cloudwatch", "deny")
+    r = events(proxy.url, "--allow-partial")
+    assert r.returncode == EXIT_OK
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("kmon: metrics: access denied")
+
+
+def test_a_hanging_endpoint_is_given_up_at_the_deadline(proxy, seeder):
+    seed_throttled(seeder)
+    proxy.set("*", "hang")
+    began = time.monotonic()
+    r = events(proxy.url, "--timeout", "3", timeout=30)
+    took = time.monotonic() - began
+    assert r.returncode == EXIT_FAILED and r.stdout == ""
+    assert r.stderr == (
+        f"kmon: no complete answer from {proxy.url} within 3 s (--timeout): "
+        "the endpoint or the network is slow or not answering\n"
+    )
+    # 3 s of deadline plus the interpreter's start (about 1 s here).
+    assert took < 6, f"took {took:.1f} s"
+
+
+def test_follow_refuses_the_one_poll_options():
+    for flag in (["--timeout", "5"], ["--allow-partial"]):
+        r = run("events", "--follow", *flag)
+        assert r.returncode == EXIT_USAGE
+        assert r.stderr == (
+            f"kmon: events --follow keeps polling: {flag[0]} is for one poll (without --follow)\n"
+        )
+    r = run("events", "--timeout", "0")
+    assert r.returncode == EXIT_USAGE and "at least 1 second" in r.stderr
+
+
+def test_help_gives_the_exit_statuses_and_the_deadline():
+    r = run("events", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    for needle in (
+        "--timeout SECONDS",
+        "(default 60, exit 1)",
+        "--allow-partial",
+        "exit status without --follow:",
+        f"{EXIT_PARTIAL} partial:",
+        f"--allow-partial makes this {EXIT_OK}",
+    ):
+        assert needle in text, needle

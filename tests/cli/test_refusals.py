@@ -33,6 +33,10 @@ REFUSED = [
     (["events", "--refresh", "30"], "events polls once without --follow", "--refresh"),
     (["--wall", "events"], "is for the dashboard; events has no screen", "--wall"),
     (["--cycle", "20", "snapshot"], "is for the dashboard; snapshot has no screen", "--cycle"),
+    (["snapshot", "--budget", "2"], "snapshot polls once", "--budget"),
+    (["--max-staleness", "600", "snapshot"], "snapshot polls once", "--max-staleness"),
+    (["events", "--budget", "0"], "events polls once without --follow", "--budget"),
+    (["demo", "--serve", "--budget", "2"], "demo --serve opens no dashboard", "--budget"),
 ]
 
 
@@ -49,11 +53,12 @@ def test_an_option_that_would_be_ignored_is_refused_in_one_line(args, reason, fl
     [
         ["--profile", "p", "--region", "r", "--endpoint-url", "https://x", "--stream", "a",
          "--refresh", "30", "--kcl-table", "t=a", "--probe-lag", "--wall", "--cycle", "5",
-         "--debug", "--log", "/tmp/x"],
+         "--budget", "2", "--max-staleness", "600", "--debug", "--log", "/tmp/x"],
         ["snapshot", "--profile", "p", "--region", "r", "--endpoint-url", "https://x",
          "--stream", "a", "--kcl-table", "t=a", "--probe-lag", "--timeout", "5",
          "--allow-partial", "--debug", "--log", "/tmp/x"],
-        ["events", "--follow", "--refresh", "30", "--stream", "a", "--profile", "p"],
+        ["events", "--follow", "--refresh", "30", "--stream", "a", "--profile", "p",
+         "--budget", "0"],
         ["demo", "--stream", "a", "--refresh", "30", "--kcl-table", "t=a", "--probe-lag",
          "--wall", "--cycle", "5", "--seed", "3", "--port", "4000", "--debug", "--log", "/x"],
         ["demo", "--serve", "--seed", "3", "--port", "4000", "--debug", "--log", "/tmp/x"],

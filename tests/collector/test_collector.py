@@ -70,7 +70,10 @@ def test_snapshot_has_right_rates_utilization_ages_throttles_and_health(endpoint
 
     assert s["ondemand"]["mode"] == "ON_DEMAND"
     assert s["ondemand"]["incoming_bytes_per_sec"] == pytest.approx(6 * MIB)
-    assert s["ondemand"]["write_bytes_utilization_pct"] is None
+    # Its 30-day peak is the 6 MiB/s of the last 10 minutes: capacity 2 x 6 = 12 MiB/s, an
+    # estimate, of which 6 MiB/s is 50%.
+    assert s["ondemand"]["write_bytes_utilization_pct"] == pytest.approx(50.0)
+    assert s["ondemand"]["capacity_estimated"] is True
     assert s["ondemand"]["health"] == "ok"
 
     assert s["hot"]["write_throttled_per_min"] == 42
@@ -131,8 +134,10 @@ def test_stream_filter_reports_unknown_names(endpoint, fleet):
 
 
 def test_cloudwatch_access_denied_keeps_the_stream_list(endpoint, fleet):
-    c = make(endpoint)
+    now = [NOW]
+    c = make(endpoint, clock=lambda: now[0])
     c.poll(complete=True)
+    now[0] += timedelta(minutes=1)  # a new minute: the busy stream's metrics are due again
     with Stubber(c._clients.cloudwatch) as stub:
         stub.add_client_error(
             "get_metric_data", service_error_code="AccessDenied", service_message="not authorized"

@@ -213,6 +213,15 @@ def test_shared_reads_over_the_call_limit_advise_enhanced_fan_out():
     assert f.since == M  # throttled in the newest minute only
 
 
+def test_shared_reads_advice_says_what_an_efo_consumer_costs():
+    # 2 shards written at 1 MiB/s all hour, and polled 7 times a second per shard. One more
+    # EFO consumer: 2 consumer-shard-hours x 24 x $0.015 = $0.72, plus it reads every byte
+    # written: 1 MiB/s x 86,400 s = 84.375 GiB x $0.013 = $1.097; $1.82 a day.
+    values = {"get_records_calls": minutes(10, 840), "incoming_bytes": minutes(60, MIB * 60)}
+    f = one(judge(facts(open_shards=2), values), "shared-reads")
+    assert "Each costs ≈ $1.82/day, est. (its shard-hours and reads)." in f.advice
+
+
 def test_shared_reads_near_the_limit_warn_before_anything_throttles():
     # 600 calls a minute = 10/s over 2 shards = 5/s per shard: 100% of the limit (>= 80%),
     # for the last 4 minutes; 300 a minute before that = 2.5/s per shard, 50%.
@@ -242,9 +251,17 @@ def test_write_capacity_gives_the_target_shard_count_and_its_command():
     assert f.cause == "writes at 90% of the stream's capacity"
     assert f.evidence.startswith("write 90% of capacity (1.8 MiB/s of 2.0 MiB/s")
     assert "warn at 80%, limit 100%" in f.evidence
+    # The cost of each way out, at us-east-1 list prices: one more shard is 24 shard-hours a
+    # day x $0.015 = $0.36. On-demand, at the hour's traffic (10 minutes of 1.8 MiB/s and
+    # 500 rec/s in the hour: 0.3 MiB/s and 83.3 rec/s on average, 3,775-byte records):
+    # now 2 x 24 x $0.015 = $0.72 + 83.3 x 86,400 = 7.2 M PUT units x $0.014 = $0.1008, $0.8208;
+    # on-demand $0.04 x 24 = $0.96 + 83.3 rec/s x 4 KiB (rounded up) x 86,400 s = 27.47 GiB
+    # x $0.08 = $2.197; $3.157 a day, $2.34 more.
     assert f.advice.startswith(
-        "3 shards keep the last hour's peak (1.8 MiB/s, 500/s) under 80% of capacity."
+        "3 shards keep the last hour's peak (1.8 MiB/s, 500/s) under 80% of capacity "
+        "(≈ $0.36/day more, est.)."
     )
+    assert "on-demand mode, which adapts capacity by itself: ≈ $2.34/day more at the " in f.advice
     assert "at most doubles" not in f.advice
     assert f"--stream-arn {ARN} --stream-mode-details StreamMode=ON_DEMAND" in f.advice
     assert f.command == (

@@ -20,7 +20,10 @@ class Panel(Vertical, can_focus=True):
 
 def capacity(state: StreamState | None) -> tuple[float | None, float | None, float | None]:
     """A provisioned stream's write bytes/s, write records/s and read bytes/s limits; None for
-    each when the limit is not known (on-demand adapts, or no open shards)."""
+    each when the limit is not known (no open shards). On-demand: the estimated write bytes/s
+    (``state.capacity_estimated``) alone, once its 30-day peak is known."""
+    if state is not None and state.capacity_estimated:
+        return state.write_capacity_bytes_per_sec, None, None
     if state is None or state.mode != "PROVISIONED" or not state.open_shards:
         return None, None, None
     return (

@@ -1,6 +1,8 @@
 """Consumer lag: every consumer of the stream, how far behind, its verdict and when it catches
-up or starts losing data. Columns take their width from their cells (a long name is cut only
-when the panel cannot hold it; lag values never are). Enter drills into the consumer."""
+up or starts losing data. A consumer whose source failed keeps its last judgement, dimmed and
+marked with its age ("■ STOP (stale 3m)"). Columns take their width from their cells (a long
+name is cut only when the panel cannot hold it; lag values never are). Enter drills into the
+consumer."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from kmon.model.lag import ConsumerLag
 from kmon.model.snapshot import StreamState
 from kmon.ui import format as fmt
 from kmon.ui.panels.base import Panel
-from kmon.ui.styles import status_text
+from kmon.ui.stale import STALE_STYLE, status_cell
 from kmon.ui.widgets.gauges import sparkline
 from kmon.ui.widgets.tables import Col, FitTable
 
@@ -40,9 +42,10 @@ class ConsumersPanel(Panel):
     def compose(self) -> ComposeResult:
         yield FitTable(COLUMNS, id="consumer-table", cursor_type="row", zebra_stripes=True)
 
-    def show(self, state: StreamState) -> None:
+    def show(self, state: StreamState, now: float) -> None:
+        """``now``: the snapshot's time (epoch seconds), what a stale row's age runs to."""
         self.consumers = tuple(state.consumers)
-        self.query_one(FitTable).show_rows({key(c): consumer_cells(c) for c in self.consumers})
+        self.query_one(FitTable).show_rows({key(c): consumer_cells(c, now) for c in self.consumers})
 
     @on(DataTable.RowSelected, "#consumer-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -65,8 +68,9 @@ def key(c: ConsumerLag) -> str:
     return f"{c.kind}:{c.name}"
 
 
-def consumer_cells(c: ConsumerLag) -> tuple[Text, ...]:
-    """A consumer's row: name, lag now, status, catch-up or data-loss time, kind, sparkline."""
+def consumer_cells(c: ConsumerLag, now: float) -> tuple[Text, ...]:
+    """A consumer's row: name, lag now, status, catch-up or data-loss time, kind, sparkline;
+    dimmed, its status saying how old, when it is the last known judgement."""
     if c.data_loss_sec is not None:
         eta = Text(f"loss in {fmt.duration(c.data_loss_sec)}", style="bold red")
     elif c.catch_up_sec is not None:
@@ -75,11 +79,15 @@ def consumer_cells(c: ConsumerLag) -> tuple[Text, ...]:
         eta = fmt.plain(c.full_note)
     else:
         eta = Text(fmt.DASH)
-    return (
+    cells = (
         fmt.plain(c.name),
         Text(fmt.duration_ms(c.lag_ms), justify="right"),
-        status_text(c.status),
+        status_cell(c, now),
         eta,
         Text(c.kind),
         Text(sparkline([v for _, v in c.history], width=TREND_WIDTH)),
     )
+    if c.stale:
+        for cell in cells:
+            cell.stylize(STALE_STYLE)
+    return cells

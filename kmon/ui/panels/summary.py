@@ -8,11 +8,13 @@ streams."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
+from kmon.model import limits
 from kmon.model.detail import StreamDetail
 from kmon.model.snapshot import StreamState
 from kmon.ui import format as fmt
@@ -59,19 +61,69 @@ def summary_fields(
     fields += [
         field("status", s.status),
         field("mode", (s.mode or fmt.DASH).lower().replace("_", "-")),
+        *_on_demand_fields(s),
         field("shards", shards),
         field("retention", fmt.hours(s.retention_hours)),
         field("window", window_label(window_sec)),
+        *_cost_total(s),
     ]
     if d is not None:
         fields += [
-            field("EFO", f"{fmt.count(s.efo_consumers)}/{d.efo_consumer_limit}"),
+            field("EFO", f"{fmt.count(s.efo_consumers)}/{s.efo_consumer_limit}"),
             field("enhanced monitoring", "on" if d.enhanced_monitoring else "off"),
             field("encryption", (d.encryption or fmt.DASH).lower()),
         ]
         if d.max_record_kib:
             fields.append(field("max record", fmt.bytes_(d.max_record_kib * 1024)))
-    return fields
+    return fields + _cost_parts(s)
+
+
+def _cost_total(s: StreamState) -> list[Text]:
+    """'cost ≈ $10.06/day est.'; '≥' when traffic is unknown: the shape's cost, a floor."""
+    if s.cost is None:
+        return []
+    sign = "≈" if s.cost.traffic_known else "≥"
+    return [field("cost", f"{sign} {fmt.usd(s.cost.usd_per_day)}/day est.")]
+
+
+def _cost_parts(s: StreamState) -> list[Text]:
+    """What the cost is made of, last: '(shards $1.44 · PUT $0.60 · EFO $2.88)'."""
+    if s.cost is None:
+        return []
+    t = Text("(")
+    for i, (label, usd) in enumerate(s.cost.parts()):
+        if i:
+            t.append(" · ")
+        t.append(f"{label} ", style="dim")
+        t.append(fmt.usd(usd))
+    if not s.cost.traffic_known:
+        t.append("; no traffic data" if s.cost.parts() else "no traffic data", style="dim")
+    t.append(")")
+    return [t]
+
+
+def _on_demand_fields(s: StreamState) -> list[Text]:
+    """The estimated write capacity and what it comes from; warm throughput where AWS
+    reports it. Nothing for a stream without them."""
+    out = []
+    cap, peak = s.write_capacity_bytes_per_sec, s.peak_write_bytes_per_sec
+    if s.capacity_estimated and cap is not None and peak is not None:
+        if s.peak_at is None:
+            basis = "no writes in 30 days: the starting capacity"
+        else:
+            at = datetime.fromtimestamp(s.peak_at, tz=timezone.utc).strftime("%b %d %H:%M")
+            doubled = limits.ON_DEMAND_PEAK_MULTIPLIER * peak
+            basis = (
+                f"{limits.ON_DEMAND_PEAK_MULTIPLIER}x 30-day peak {fmt.bytes_rate(peak)} at {at}"
+                if doubled >= cap
+                else f"the minimum; 30-day peak {fmt.bytes_rate(peak)} at {at}"
+            )
+        out.append(field("capacity", f"≈ {fmt.bytes_rate(cap)} ({basis}) est."))
+    if s.warm_current_mibps is not None or s.warm_target_mibps is not None:
+        now = "–" if s.warm_current_mibps is None else f"{s.warm_current_mibps} MiB/s"
+        target = "" if s.warm_target_mibps is None else f" (target {s.warm_target_mibps} MiB/s)"
+        out.append(field("warm throughput", now + target))
+    return out
 
 
 def pack(fields: Sequence[Text], width: int, rows: int) -> list[list[Text]]:

@@ -43,13 +43,24 @@ class ThrottlingPanel(Panel):
         )
         wb, wr, rb = capacity(state)
         rules = self.app.thresholds
+        est = state.capacity_estimated  # on-demand: the write bytes limit is an estimate
         g = Text("\n").join(
             [
-                gauge(label, pct, limit, rules.utilization(pct))
-                for label, pct, limit in (
-                    ("write bytes", state.write_bytes_utilization_pct, fmt.bytes_rate(wb)),
-                    ("write records", state.write_records_utilization_pct, fmt.count_rate(wr)),
-                    ("read bytes", state.read_bytes_utilization_pct, fmt.bytes_rate(rb)),
+                gauge(label, pct, limit, rules.utilization(pct, estimated))
+                for label, pct, limit, estimated in (
+                    (
+                        "write bytes",
+                        state.write_bytes_utilization_pct,
+                        fmt.bytes_rate(wb) + (" est." if est else ""),
+                        est,
+                    ),
+                    (
+                        "write records",
+                        state.write_records_utilization_pct,
+                        fmt.count_rate(wr),
+                        False,
+                    ),
+                    ("read bytes", state.read_bytes_utilization_pct, fmt.bytes_rate(rb), False),
                 )
             ]
         )

@@ -27,8 +27,13 @@ class ThroughputPanel(Panel):
 
     def show(self, state: StreamState, detail: StreamDetail, now: int) -> None:
         wb, wr, rb = capacity(state)
+        est = state.capacity_estimated
         bytes_limits = []
-        if wb:
+        if wb and est:  # on-demand: twice the 30-day peak, an estimate
+            bytes_limits.append(
+                Limit("write", wb, f"est. write limit {fmt.bytes_rate(wb)}", "est. write")
+            )
+        elif wb:
             bytes_limits.append(
                 Limit("write", wb, f"write limit {fmt.bytes_rate(wb)}", f"write {limit_rate(wb)}")
             )
@@ -55,7 +60,7 @@ class ThroughputPanel(Panel):
         t = Text()
         t.append("in ", style="dim")
         t.append(f"{fmt.bytes_rate(s.incoming_bytes_per_sec)} ")
-        share = _of(s.write_bytes_utilization_pct, wb, fmt.bytes_rate, rules)
+        share = _of(s.write_bytes_utilization_pct, wb, fmt.bytes_rate, rules, est)
         if share:
             t.append_text(share)
             t.append(" ")  # the separator starts no span (the SVG export drops such spaces)
@@ -68,7 +73,7 @@ class ThroughputPanel(Panel):
         t.append("out ", style="dim")
         t.append(f"{fmt.bytes_rate(s.outgoing_bytes_per_sec)} ")
         t.append_text(_of(s.read_bytes_utilization_pct, rb, fmt.bytes_rate, rules))
-        if s.mode == "ON_DEMAND":
+        if s.mode == "ON_DEMAND" and not est:
             t.append("\n")
             t.append(
                 "on-demand: starts at "
@@ -79,10 +84,12 @@ class ThroughputPanel(Panel):
         self.query_one("#throughput-now", Static).update(t)
 
 
-def _of(pct: float | None, limit: float | None, unit, rules) -> Text:
-    """``(62% of 2.0 MiB/s)``, or ``(62%)`` without a unit, coloured as the rules judge it."""
+def _of(pct: float | None, limit: float | None, unit, rules, estimated: bool = False) -> Text:
+    """``(62% of 2.0 MiB/s)``, or ``(62%)`` without a unit, coloured as the rules judge it;
+    ``(~25% of 6.0 MiB/s est.)`` against an estimated limit."""
     if pct is None or not limit:
         return Text("")
-    style = fmt.util_style(rules.utilization(pct))
-    share = fmt.pct(pct) if unit is None else f"{fmt.pct(pct)} of {unit(limit)}"
+    style = fmt.util_style(rules.utilization(pct, estimated))
+    value = fmt.util_pct(pct, estimated)
+    share = value if unit is None else f"{value} of {unit(limit)}" + (" est." if estimated else "")
     return Text(f"({share})", style=style)

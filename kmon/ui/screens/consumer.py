@@ -23,6 +23,7 @@ from kmon.model.snapshot import FleetSnapshot, StreamState
 from kmon.model.trend import GROWTH_MIN_MS_PER_MIN
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
+from kmon.ui.stale import STALE_STYLE, status_cell
 from kmon.ui.styles import LAG_STYLE, status_text
 from kmon.ui.widgets.findings import findings_text, since_text
 from kmon.ui.widgets.gauges import sparkline
@@ -171,17 +172,16 @@ class ConsumerScreen(KmonScreen):
         lag_style = LAG_STYLE.get(c.status.value, "")
         now = Text()
         now.append(f"{fmt.duration_ms(c.lag_ms)}  ", style="bold " + lag_style)
-        status = status_text(c.status)
+        # A kept judgement says how old it is: ■ STOP (stale 3m).
+        status = status_cell(c, self.now)
         after = [since_text(c.since, self.now)]
-        if getattr(c, "stale", False):
+        if c.stale and c.as_of is not None:
             # The last known judgement, kept while what it stands on cannot be read.
-            as_of = getattr(c, "as_of", None)
-            after.append(
-                f"last known, as of {fmt.clock_hm(as_of)}" if as_of is not None else "last known"
-            )
+            after.append(f"last known, as of {fmt.clock_hm(c.as_of)}")
         after = [a for a in after if a]
         if after:
-            status.append("  ")  # in the status's style: a span's leading spaces get lost
+            # In the status's style: a span's leading spaces get lost.
+            status.append("  ", style=STALE_STYLE if c.stale else None)
         now.append_text(status)
         now.append("  ".join(after), style="dim")
         rows = [("lag now", now), ("trend", trend_text(c.trend_ms_per_min))]
@@ -216,7 +216,10 @@ class ConsumerScreen(KmonScreen):
         if c.full_note:
             # Literal: mapping states and results come from AWS.
             rows.append(("why", Text(c.full_note)))
-        self.query_one("#consumer-lag", Static).update(self._rows(rows))
+        lag = self._rows(rows)
+        if c.stale:
+            lag.stylize(STALE_STYLE)
+        self.query_one("#consumer-lag", Static).update(lag)
 
     def _risk_ms(self) -> float | None:
         retention = self.state.retention_hours if self.state is not None else None

@@ -1,5 +1,6 @@
 """A KCL application's leases: who owns each shard, where it checkpointed, how far behind it
-is, and how the leases are spread over the workers."""
+is, and how the leases are spread over the workers. When the lease table or the lag cannot be
+read, the last known leases stay, dimmed, and the title says how old they are."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.widgets import Static
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
+from kmon.ui.stale import STALE_STYLE, status_cell
 from kmon.ui.styles import status_text
 from kmon.ui.widgets.tables import Col, FitTable
 
@@ -63,7 +65,10 @@ class KclScreen(TableScreen):
         title.append(app.table or fmt.DASH)
         title.append("  lag ")
         title.append(f"{fmt.duration_ms(app.lag_ms)}  ", style="bold")
-        title.append_text(status_text(app.status))
+        title.append_text(status_cell(app, snapshot.generated_at.timestamp()))
+        if app.stale and app.as_of is not None:
+            title.append("  ")
+            title.append(f"last known, as of {fmt.clock_hm(app.as_of)}", style=STALE_STYLE)
         if app.full_note:
             title.append("  ")
             title.append(app.full_note, style="yellow")
@@ -90,6 +95,9 @@ class KclScreen(TableScreen):
                 ),
                 fmt.plain(", ".join(lease.parents) or None),
             )
+            if app.stale:  # the last known leases
+                for cell in row:
+                    cell.stylize(STALE_STYLE)
             rows[lease.shard_id] = row
         self.table.show_rows(rows)
 
@@ -102,6 +110,8 @@ class KclScreen(TableScreen):
             balance.append(f"unowned {app.unowned}   ", style="bold red")
         if app.thrashing:
             balance.append(f"thrashing: {', '.join(app.thrashing)}", style="bold red")
+        if app.stale:
+            balance.stylize(STALE_STYLE)
         self.query_one("#leases-note", Static).update(balance)
 
 

@@ -53,7 +53,7 @@ class OverviewScreen(KmonScreen):
         self.header.show(snapshot)
         self.table.show(snapshot.streams, snapshot.generated_at.timestamp())
         self._update_no_match()
-        self.query_one(UsageBar).show(snapshot.api)
+        self.query_one(UsageBar).show(snapshot.api, snapshot.streams_usd_per_day)
 
     # -- actions --------------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ class StreamScreen(KmonScreen):
         self.query_one(ThroughputPanel).show(self.state, self.detail, now)
         self.query_one(IteratorAgePanel).show(self.state, self.detail, now)
         self.query_one(ThrottlingPanel).show(self.state, self.detail, now)
-        self.query_one(ConsumersPanel).show(self.state)
+        self.query_one(ConsumersPanel).show(self.state, now)
 
     def _summary(self) -> None:
         self.query_one(SummaryBar).show(

@@ -29,6 +29,7 @@ from kmon.model.health import Health
 from kmon.model.snapshot import FleetSnapshot, StreamState, worst_first
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
+from kmon.ui.stale import STALE_STYLE, stale_label
 from kmon.ui.styles import LAG_STYLE, STATUS_STYLE
 from kmon.ui.widgets import wall_digits
 from kmon.ui.widgets.wall_tiles import (
@@ -225,7 +226,7 @@ class FocusBody(Widget):
             wrapped = evidence.wrap(_console(), max(1, width))
             out += list(wrapped)[: max(1, min(3, rows - 3))]
         vitals = _vitals(s)
-        consumer = _consumer(s)
+        consumer = _consumer(s, self.now)
         if rows - len(out) - 1 >= len(vitals) + (1 if consumer else 0):
             out.append(Text(""))
             out += [_join([v]) for v in vitals]
@@ -235,13 +236,12 @@ class FocusBody(Widget):
             out.append(consumer)
         return [_clip(line, width) for line in out[:rows]]
 
-    @staticmethod
-    def _below(s: StreamState, rows: int) -> list[Text]:
+    def _below(self, s: StreamState, rows: int) -> list[Text]:
         out = []
         if s.findings:
             out.append(Text(s.findings[0].evidence, style="dim", no_wrap=True, overflow="ellipsis"))
         out.append(_join(_vitals(s)))
-        consumer = _consumer(s)
+        consumer = _consumer(s, self.now)
         if consumer is not None:
             out.append(consumer)
         return out[: max(0, rows)]
@@ -274,7 +274,11 @@ def _vitals(s: StreamState) -> list[tuple[str, str, str]]:
         ("out", fmt.bytes_rate(s.outgoing_bytes_per_sec), ""),
         (
             "write",
-            "on-demand" if s.mode == "ON_DEMAND" else fmt.pct(max(utils) if utils else None),
+            fmt.util_pct(max(utils), s.capacity_estimated)
+            if utils
+            else "on-demand"
+            if s.mode == "ON_DEMAND"
+            else fmt.DASH,
             "",
         ),
         ("iterator age", fmt.duration_ms(s.iterator_age_ms), ""),
@@ -290,7 +294,7 @@ def _join(parts: list[tuple[str, str, str]]) -> Text:
     return t
 
 
-def _consumer(s: StreamState) -> Text | None:
+def _consumer(s: StreamState, now: float) -> Text | None:
     worst = s.worst_consumer
     if worst is None:
         return None
@@ -303,8 +307,13 @@ def _consumer(s: StreamState) -> Text | None:
         t.append(f"{fmt.duration_ms(worst.lag_ms)} behind ")
     label, status_style = STATUS_STYLE.get(worst.status.value, (worst.status.value, ""))
     t.append(label + " ", style=LAG_STYLE.get(worst.status.value, status_style))
+    stale = stale_label(worst, now)
     if worst.data_loss_sec is not None:
-        t.append(f"data loss in {fmt.duration(worst.data_loss_sec)}", style="bold red")
+        gap = " " if stale else ""  # ends the span: an SVG export drops leading spaces
+        t.append(f"data loss in {fmt.duration(worst.data_loss_sec)}{gap}", style="bold red")
+    if stale:  # its last known judgement
+        t.append(f"({stale})")
+        t.stylize(STALE_STYLE)
     return t
 
 

@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
+from kmon.model.health import Health
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 
@@ -49,10 +50,20 @@ class HeaderBar(Static):
         self._tick()
 
     def is_stale(self) -> bool:
+        """Older than two refreshes, not counting how long the poll that read it took while
+        every source behind it answers: a large fleet's poll can outlast a refresh, and its
+        numbers are the newest there are until the next poll is late. Before the first
+        metrics (a large fleet's first screen is its stream list) no number is old yet."""
         snap = self._snapshot
         if snap is None or snap.data_at is None:
             return False
-        return (self._now() - snap.data_at).total_seconds() > 2 * self._refresh_sec
+        age = (self._now() - snap.data_at).total_seconds()
+        if _failing(snap):
+            return age > 2 * self._refresh_sec
+        if not any(s.name == "metrics" for s in snap.sources):
+            return False
+        took = (snap.generated_at - snap.data_at).total_seconds()
+        return age > 2 * self._refresh_sec + max(0.0, took)
 
     def _tick(self) -> None:
         # Two fixed rows: a new second repaints the header alone, never the screen's layout.
@@ -92,6 +103,17 @@ class HeaderBar(Static):
             line1.append("  ")
             line1.append("streams ", style="dim")
             line1.append(str(len(snap.streams)))
+            # The account's quotas: those in order here, whole or not at all; one near its
+            # limit goes on the line below, which keeps it in view on a narrow terminal.
+            width = self.content_size.width
+            for q in snap.quotas.quotas if snap.quotas else ():
+                if q.level is Health.WARN:
+                    continue
+                if width and line1.cell_len + len(f"  {q.name} {q.figure}") > width:
+                    break
+                line1.append("  ")
+                line1.append(f"{q.name} ", style="dim")
+                line1.append(q.figure)
 
         # Freshness first, then the clock, then problems: the line is cut at the right edge,
         # never wrapped, so on a small terminal the age, STALE and the clock stay in view.
@@ -111,12 +133,21 @@ class HeaderBar(Static):
             line2.append(" PAUSED ", style="bold reverse yellow")
         line2.append("  ")
         line2.append(fmt.clock(now), style="dim")
+        for q in snap.quotas.warnings if snap is not None and snap.quotas else ():
+            line2.append("  ")
+            line2.append(f"▲ {q.text}", style=fmt.util_style(q.level))
         if snap is not None and snap.pending:
             line2.append("  ")
-            line2.append(f"describing {snap.pending} more streams…", style="italic")
+            # Descriptions and first consumer listings still to come, spread over polls.
+            line2.append(f"reading {snap.pending:,} more streams…", style="italic")
         if snap is not None and snap.errors:
             line2.append_text(_problem(snap, now))
         return line1, line2
+
+
+def _failing(snap: FleetSnapshot) -> bool:
+    """A source behind the numbers failed: they come from an earlier poll than this one."""
+    return any(s.error for s in snap.sources if s.name in ("streams", "metrics"))
 
 
 def _problem(snap: FleetSnapshot, now: datetime) -> Text:

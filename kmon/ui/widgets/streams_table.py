@@ -30,7 +30,9 @@ from textual.strip import Strip
 from kmon.model.health import Health
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import StreamState
+from kmon.model.text import visible
 from kmon.ui import format as fmt
+from kmon.ui.stale import STALE_STYLE, stale_label, stale_suffix
 from kmon.ui.styles import HEALTH_STYLE, LAG_STYLE
 
 
@@ -57,6 +59,8 @@ class Column:
     formats: Callable[[object], str] | None = None
     # Free text that may be cut with an ellipsis when it alone is wider than the terminal.
     cuttable: bool = False
+    # Blank in every row: left out (not even listed as hidden) rather than shown empty.
+    blank_hidden: bool = False
 
     @property
     def long(self) -> str:
@@ -76,6 +80,8 @@ LONG_NAMES = {
     "efo": "EFO consumers",
     "shards": "open shards",
     "retention": "retention",
+    "cost": "estimated cost a day",
+    "data_age": "age of the numbers",
 }
 
 MODES = {"ON_DEMAND": "on-dem", "PROVISIONED": "prov"}
@@ -118,6 +124,17 @@ def _mode(value: object) -> str:
     return fmt.DASH if value is None else MODES.get(str(value), str(value))
 
 
+def _cost(s: StreamState) -> float | None:
+    return None if s.cost is None else s.cost.usd_per_day
+
+
+def _cost_plain(s: StreamState, v: View) -> str:
+    """$1.32; ≥$0.72 when traffic is not known (the shape's cost alone, a floor)."""
+    if s.cost is None:
+        return fmt.DASH
+    return ("" if s.cost.traffic_known else "≥") + fmt.usd(s.cost.usd_per_day)
+
+
 def _write_util(s: StreamState) -> float | None:
     vals = [
         v for v in (s.write_bytes_utilization_pct, s.write_records_utilization_pct) if v is not None
@@ -125,8 +142,19 @@ def _write_util(s: StreamState) -> float | None:
     return max(vals) if vals else None
 
 
-def _util_style(pct: object, v: View) -> str:
-    return fmt.util_style(v.rules.utilization(pct))
+def _write_util_plain(s: StreamState, v: View) -> str:
+    return fmt.util_pct(_write_util(s), s.capacity_estimated)
+
+
+def _write_util_text(s: StreamState, v: View) -> Text:
+    """``62%``; ``~25%`` against an on-demand stream's estimated capacity."""
+    level = v.rules.utilization(_write_util(s), s.capacity_estimated)
+    return Text(_write_util_plain(s, v), style=fmt.util_style(level))
+
+
+def _data_age_plain(s: StreamState, v: View) -> str:
+    age = s.data_age(v.now)
+    return "" if age is None else f"{fmt.compact_duration(age)} old"
 
 
 def _throttle_style(value: object, v: View) -> str:
@@ -204,12 +232,22 @@ def _worst_lag_parts(s: StreamState) -> tuple[str, str, str]:
 
 def _worst_lag_plain(s: StreamState, v: View) -> str:
     lag, name, _ = _worst_lag_parts(s)
-    return f"{lag} {name}" if name else lag
+    c = s.worst_consumer
+    return (f"{lag} {name}" if name else lag) + ("" if c is None else stale_suffix(c, v.now))
 
 
 def _worst_lag_text(s: StreamState, v: View) -> Text:
+    """A consumer whose source failed keeps its last judgement: dimmed, and saying how old
+    ('4m 12s payments-app (stale 3m)')."""
     lag, name, style = _worst_lag_parts(s)
-    return Text(f"{lag} {name}" if name else lag, style=style)
+    c = s.worst_consumer
+    label = None if c is None else stale_label(c, v.now)
+    if label is None:
+        return Text(f"{lag} {name}" if name else lag, style=style)
+    # The separating space ends the lag's span: an SVG export drops a span's leading spaces.
+    text = Text.assemble((f"{lag} {name} ", style), f"({label})")
+    text.stylize(STALE_STYLE)
+    return text
 
 
 # Most important first: name and health (pinned), what is wrong, then the health signals
@@ -256,13 +294,24 @@ COLUMNS: tuple[Column, ...] = (
         justify="left",
         cuttable=True,
     ),
-    _figure("write_util", "Write%", "U", _write_util, fmt.pct, _util_style),
+    Column("write_util", "Write%", "U", _write_util, _write_util_text, _write_util_plain),
     _figure("iter_age", "Iter age", "A", attrgetter("iterator_age_ms"), fmt.duration_ms),
     _figure(
         "write_thr", "W thr", "W", attrgetter("write_throttled_per_min"), fmt.count, _throttle_style
     ),
     _figure(
         "read_thr", "R thr", "T", attrgetter("read_throttled_per_min"), fmt.count, _throttle_style
+    ),
+    # How old the numbers are, once older than a minute (a budget reads healthy streams every
+    # few minutes); blank while current.
+    Column(
+        "data_age",
+        "Data",
+        "G",
+        lambda s: s.metrics_fetched_at and -s.metrics_fetched_at.timestamp(),
+        lambda s, v: Text(_data_age_plain(s, v), style="dim"),
+        _data_age_plain,
+        blank_hidden=True,
     ),
     _figure("in_bytes", "In", "I", attrgetter("incoming_bytes_per_sec"), fmt.bytes_rate),
     _figure("out_bytes", "Out", "O", attrgetter("outgoing_bytes_per_sec"), fmt.bytes_rate),
@@ -272,6 +321,8 @@ COLUMNS: tuple[Column, ...] = (
     _figure("retention", "Retain", "R", attrgetter("retention_hours"), fmt.hours),
     _figure("mode", "Mode", "M", attrgetter("mode"), _mode, numeric=False, justify="left"),
     _figure("status", "Status", "Y", attrgetter("status"), _word, numeric=False, justify="left"),
+    # An estimate from list prices, shown last: the first column a narrow terminal leaves out.
+    Column("cost", "$/day est.", "D", _cost, lambda s, v: Text(_cost_plain(s, v)), _cost_plain),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 PINNED = COLUMNS[:2]  # Stream and Health never scroll away
@@ -366,6 +417,8 @@ def fit(widths: dict[str, int], width: int, first: int) -> Layout:
     shown: list[tuple[Column, int]] = []
     for col in PAGED[first:]:
         need = widths[col.key]
+        if not need:
+            continue  # nothing to say in any row
         if GAP + need <= avail:
             shown.append((col, need))
             avail -= GAP + need
@@ -376,13 +429,14 @@ def fit(widths: dict[str, int], width: int, first: int) -> Layout:
             avail = 0
         # else dropped: a narrower column after it may still fit (whole, never cut)
     # The last page (or a terminal made wider) fills the room with the columns before it.
-    while shown and first > 0 and _all_shown(shown, PAGED[first:]):
+    while shown and first > 0 and _all_shown(shown, [c for c in PAGED[first:] if widths[c.key]]):
         need = widths[PAGED[first - 1].key]
         if GAP + need > avail or shown[0][1] < widths[shown[0][0].key]:
             break
         first -= 1
-        shown.insert(0, (PAGED[first], need))
-        avail -= GAP + need
+        if need:
+            shown.insert(0, (PAGED[first], need))
+            avail -= GAP + need
     return Layout(width, name, health, tuple(shown), first)
 
 
@@ -415,10 +469,18 @@ def measure(
                     need = max(need, max(map(cell_len, map(formats, fresh))))
             else:
                 text = col.text
-                for t in [text(s, view) for s in streams]:
+                texts = [text(s, view) for s in streams]
+                if col.blank_hidden and not any(texts):
+                    widths[col.key] = 0
+                    continue
+                for t in texts:
+                    if not t.isprintable():
+                        t = visible(t)  # measured as drawn (see render_line)
                     w = len(t) if t.isascii() else cell_len(t)
                     if w > need:
                         need = w
+        elif col.blank_hidden:
+            need = 0
         widths[col.key] = need
     return widths
 
@@ -606,7 +668,8 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
     @property
     def hidden_columns(self) -> list[Column]:
         shown = {col.key for col, _ in self.layout.columns}
-        return [c for c in PAGED if c.key not in shown]
+        widths = self.widths
+        return [c for c in PAGED if c.key not in shown and widths[c.key]]
 
     def cells(self, name: str) -> dict[str, Text]:
         """Every column's cell of one stream, styled as drawn (stale rows dimmed), uncut."""
@@ -707,7 +770,11 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         """The next page of columns: the first one hidden on the right comes first."""
         layout = self.layout
         shown = {col.key for col, _ in layout.columns}
-        hidden = [i for i in range(layout.first, len(PAGED)) if PAGED[i].key not in shown]
+        hidden = [
+            i
+            for i in range(layout.first, len(PAGED))
+            if PAGED[i].key not in shown and self._widths[PAGED[i].key]
+        ]
         if hidden:
             self._first = hidden[0]
             self.refresh()
@@ -720,7 +787,8 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         start = layout.first - 1
         while start > 0:
             trial = fit(self._widths, layout.width, start - 1)
-            if not _all_shown(list(trial.columns), PAGED[start - 1 : layout.first]):
+            wanted = [c for c in PAGED[start - 1 : layout.first] if self._widths[c.key]]
+            if not _all_shown(list(trial.columns), wanted):
                 break
             start -= 1
         self._first = start
@@ -859,10 +927,15 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         last = len(cells) - 1
         for i, (col, _, w) in enumerate(cells):
             if col.key == "name":
-                cell = Text(middle_cut(s.name, w))
+                cell = Text(middle_cut(visible(s.name), w))
             else:
                 cell = col.render(s, view)
             plain = cell.plain
+            if not plain.isprintable():
+                # Escaped here, as measured, not by the line filter after layout: a name with
+                # control characters keeps the rest of its row in its columns.
+                cell = Text(visible(plain), style=cell.style)
+                plain = cell.plain
             n = len(plain) if plain.isascii() else cell_len(plain)
             if n > w:
                 cell.truncate(w, overflow="ellipsis")

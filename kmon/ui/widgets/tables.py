@@ -12,6 +12,8 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
+from kmon.model.text import visible
+
 
 def add_columns(table: DataTable, columns: Sequence[tuple[str, str, int]]) -> None:
     for key, label, width in columns:
@@ -107,6 +109,21 @@ def fit_columns(
     return {columns[i].key: widths[i] for i in sorted(chosen)}
 
 
+def escaped(cell: object) -> object:
+    """``cell`` with control characters and direction overrides shown as escapes before it
+    is measured, so its column is as wide as what is drawn (the line filter would escape them
+    after layout, pushing the rest of the row out of its columns). Such a cell keeps its base
+    style only."""
+    if not isinstance(cell, Text | str):
+        return cell
+    plain = cell.plain if isinstance(cell, Text) else cell
+    lines = plain.split("\n")  # a cell may have several lines
+    if all(line.isprintable() for line in lines):
+        return cell  # the usual case
+    text = "\n".join(map(visible, lines))
+    return Text(text, style=cell.style, justify=cell.justify) if isinstance(cell, Text) else text
+
+
 def fitted(cell: object, width: int) -> object:
     """``cell`` cut to ``width`` cells with an ellipsis; as it is when it fits."""
     if natural_width(cell) <= width:
@@ -136,7 +153,7 @@ class FitTable(DataTable):
 
     def show_rows(self, rows: Mapping[str, Sequence]) -> None:
         """Show ``rows`` (row key -> cells in column order), touching only what changed."""
-        self._all_rows = dict(rows)
+        self._all_rows = {key: tuple(map(escaped, cells)) for key, cells in rows.items()}
         self._fit()
 
     @property

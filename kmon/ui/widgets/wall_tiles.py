@@ -22,6 +22,7 @@ from textual.widget import Widget
 from kmon.model.health import Health
 from kmon.model.snapshot import StreamState
 from kmon.ui import format as fmt
+from kmon.ui.stale import STALE_STYLE, stale_label
 from kmon.ui.widgets import wall_digits
 
 # -- what a stream's tile says ---------------------------------------------------------------
@@ -34,10 +35,17 @@ class Figure:
 
     parts: tuple[tuple[str, str], ...]
     label: str
+    # 'stale 3m': the number is a consumer's last known judgement, this old (drawn dimmed).
+    stale: str | None = None
 
     @property
     def text(self) -> str:
         return "".join(n + u for n, u in self.parts).strip()
+
+    @property
+    def line(self) -> str:
+        """The figure as text, saying when it is stale: '57m 13s (stale 3m)'."""
+        return f"{self.text} ({self.stale})" if self.stale else self.text
 
     @property
     def drawable(self) -> bool:
@@ -61,8 +69,8 @@ def split_units(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((n, u) for n, u in parts)
 
 
-def _figure(text: str, label: str) -> Figure | None:
-    return None if text == fmt.DASH else Figure(split_units(text), label)
+def _figure(text: str, label: str, stale: str | None = None) -> Figure | None:
+    return None if text == fmt.DASH else Figure(split_units(text), label, stale)
 
 
 def _write_util(s: StreamState) -> float | None:
@@ -99,12 +107,13 @@ def key_figure(s: StreamState, now: float) -> Figure | None:
             return _figure(fmt.bytes_rate(s.incoming_bytes_per_sec), "in")
         return _figure(fmt.duration_ms(s.iterator_age_ms), "iterator age") or _for(s.since, now)
     code = top.code
+    capacity = "of est. write capacity" if s.capacity_estimated else "of write capacity"
     if code == "write-capacity":
-        return _figure(fmt.pct(_write_util(s)), "of write capacity")
+        return _figure(fmt.pct(_write_util(s)), capacity)
     if code in ("hot-shard", "uneven-keys"):
         if s.write_throttled_per_min:
             return _figure(fmt.count(s.write_throttled_per_min) + "/min", "writes throttled")
-        return _figure(fmt.pct(_write_util(s)), "of write capacity")
+        return _figure(fmt.pct(_write_util(s)), capacity)
     if code == "shared-reads":
         if s.read_throttled_per_min:
             return _figure(fmt.count(s.read_throttled_per_min) + "/min", "reads throttled")
@@ -115,7 +124,9 @@ def key_figure(s: StreamState, now: float) -> Figure | None:
         named = next((c for c in s.consumers if c.name == top.subject), None)
         c = named or s.worst_consumer
         if c is not None and c.lag_ms is not None and code != "consumer-stopped":
-            return _figure(fmt.duration_ms(c.lag_ms), f"{c.name} behind")
+            stale = stale_label(c, now)
+            label = f"{c.name} behind" + (f" ({stale})" if stale else "")
+            return _figure(fmt.duration_ms(c.lag_ms), label, stale)
     return _for(top.since or s.since, now)
 
 
@@ -130,7 +141,7 @@ def cause(s: StreamState) -> str:
     if s.health is Health.OK:
         util = _write_util(s)
         parts = [
-            f"write {fmt.pct(util)}" if util is not None else "",
+            f"write {fmt.util_pct(util, s.capacity_estimated)}" if util is not None else "",
             f"age {fmt.duration_ms(s.iterator_age_ms)}" if s.iterator_age_ms is not None else "",
         ]
         return " · ".join(p for p in parts if p) or "nothing wrong seen"
@@ -282,7 +293,7 @@ class Measure:
 
     @cached_property
     def figure(self) -> int:
-        return max((len(f.text) for f in self.figures), default=1)
+        return max((len(f.line) for f in self.figures), default=1)
 
     def digits(self, scale: int) -> int:
         return max((figure_width(f, scale) for f in self.figures if f.drawable), default=0)
@@ -530,7 +541,11 @@ def box(body: list[Text], width: int, height: int, style: str) -> list[Text]:
 
 
 def _figure_text(figure: Figure | None, style: str) -> Text:
-    return Text() if figure is None else Text(figure.text, style=f"bold {style}".strip())
+    if figure is None:
+        return Text()
+    if figure.stale:
+        return Text(figure.line, style=f"{style} {STALE_STYLE}".strip())
+    return Text(figure.text, style=f"bold {style}".strip())
 
 
 def _spread(left: Text, right: Text, width: int) -> Text:
@@ -569,7 +584,7 @@ def big_figure(
     on the bottom row; with ``label``, what the number is after the last unit on the top
     row."""
     height = wall_digits.rows(scale)
-    ink = f"bold {style}".strip()
+    ink = f"{style} {STALE_STYLE}".strip() if figure.stale else f"bold {style}".strip()
     lines = [Text(no_wrap=True) for _ in range(height)]
     parts = figure.parts
     for n, ((number, unit), k) in enumerate(zip(parts, _scales(figure, scale))):
@@ -581,8 +596,12 @@ def big_figure(
         for i, line in enumerate(lines):
             line.append(glyphs[i] + " ", style=ink)
             line.append((unit if i == height - 1 else " " * len(unit)) + gap, style=ink)
-    if label and lines[0].cell_len + len(figure.label) + 1 <= width:
-        lines[0].append(figure.label + " ", style="dim")
+    if label:
+        # What the number is; when that does not fit, at least that it is stale.
+        words = [figure.label] + ([f"({figure.stale})"] if figure.stale else [])
+        fits = [w for w in words if lines[0].cell_len + len(w) + 1 <= width]
+        if fits:
+            lines[0].append(fits[0] + " ", style="dim")
     return [_fit(line, width) for line in lines]
 
 
