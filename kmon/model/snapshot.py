@@ -213,7 +213,8 @@ class FleetSnapshot:
     streams: tuple[StreamState, ...]
     sources: tuple[SourceStatus, ...]
     api: ApiUsage
-    # Work the collector deferred to later polls (stream descriptions not fetched yet).
+    # Work the collector deferred to later polls: streams not described yet, or whose
+    # consumers are not listed yet.
     pending: int = 0
     # The stream on the detail screen, when one is shown.
     detail: StreamDetail | None = None
