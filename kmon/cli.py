@@ -703,11 +703,13 @@ def run_events(
 ) -> int:
     """Without ``follow``: one poll within ``timeout``, its events, and the exit status of
     ``kmon snapshot``. With it: poll until stopped (sources failing are told as they fail)."""
-    previous = None
+    previous = {}
     if follow and threading.current_thread() is threading.main_thread():
         # From the start, not from the first poll's end: a SIGTERM that comes while the first
-        # events are printed ends --follow as cleanly as Ctrl-C.
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        # events are printed ends --follow as cleanly as Ctrl-C. SIGINT too, explicitly: a
+        # process started in the background by a script inherits it ignored.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, _interrupt)
     try:
         if follow:
             collector, snapshot, problem = _first_poll(settings)
@@ -732,8 +734,8 @@ def run_events(
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _say(message: str) -> None:
