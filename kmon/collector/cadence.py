@@ -75,7 +75,7 @@ class MetricCadence:
         every = self.plan.healthy_every_sec or cadence.MINUTE
         due = []
         for n in names:
-            last = self.store.fetched_end((n, _PROBE_KEY))
+            last = self.fetched_end(n)
             if last is None or (end > last and (n in close or end - last >= every)):
                 due.append(n)
         return due
@@ -86,6 +86,10 @@ class MetricCadence:
         self.spent.count_metrics(len(names) * METRICS_PER_STREAM)
         for n in names:
             self._fetched_at[n] = at
+
+    def fetched_end(self, name: str) -> int | None:
+        """The end of the minutes last asked for ``name`` (see MetricStore.fetched_end)."""
+        return self.store.fetched_end((name, _PROBE_KEY))
 
     def fetched_at(self, name: str) -> datetime | None:
         return self._fetched_at.get(name)

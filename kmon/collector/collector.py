@@ -727,7 +727,7 @@ class Collector:
                     consumers=consumers,
                     shards=self._shard_rows(listed.name),
                     prices=self.options.prices.for_region(self.region),
-                    fetched_end=self.metrics.fetched_end((listed.name, "incoming_bytes")),
+                    fetched_end=self.cadence.fetched_end(listed.name),
                     fetched_at=self.cadence.fetched_at(listed.name),
                     quotas=quotas,
                 )

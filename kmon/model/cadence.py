@@ -81,16 +81,12 @@ def plan(
     per_fetch = healthy * metrics_per_stream
     room = metrics_per_hour(budget_usd_per_day) - close_per_hour - other_metrics_per_hour
     every = max(MINUTE, max_staleness_sec)
-    if per_fetch and room > 0:
+    if per_fetch:
         # Whole minutes: a stream cannot be fetched between two of CloudWatch's periods.
-        needed = math.ceil(per_fetch * 3600 / room / MINUTE) * MINUTE
+        needed = math.ceil(per_fetch * 3600 / room / MINUTE) * MINUTE if room > 0 else math.inf
         every = max(every, needed)
-    elif per_fetch:
-        every = MAX_STRETCH_SEC
     over = every > MAX_STRETCH_SEC
     every = min(every, MAX_STRETCH_SEC)
-    if per_fetch and room <= 0:
-        over = True
     spend = close_per_hour + other_metrics_per_hour + per_fetch * 3600 / every
     return Plan(budget_usd_per_day, float(every), usd_per_day(spend), over)
 
