@@ -1,14 +1,24 @@
-"""The layer rules of DESIGN.md, enforced: data layers never import the UI, the UI never boto3."""
+"""The layer rules of DESIGN.md, enforced: data layers never import the UI, the UI never boto3.
+
+Two checks that catch different things: import-linter reads the source, so an import inside a
+function counts; the subprocess checks see what importing a layer really loads, through
+third-party packages and dynamic imports too.
+"""
 
 from __future__ import annotations
 
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import kmon
+
+ROOT = Path(__file__).resolve().parent.parent
+# import-linter's command, run by this interpreter (its script may not be on PATH).
+LINT_IMPORTS = "from importlinter.cli import lint_imports_command; lint_imports_command()"
 
 
 def _modules(package: str) -> list[str]:
@@ -51,6 +61,18 @@ def test_ui_never_imports_boto3():
     loaded = _imported_after(_modules("kmon.ui"))
     assert not {"boto3", "botocore"} & _top(loaded)
     assert not any(m.startswith("kmon.collector") for m in loaded)
+
+
+def test_import_contracts_in_pyproject_are_kept():
+    # --no-cache: nothing written into the tree, nothing stale read from it.
+    r = subprocess.run(
+        [sys.executable, "-c", LINT_IMPORTS, "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert " 0 broken." in r.stdout
 
 
 def test_package_version_is_exposed():

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from kmon.collector import errors
+from kmon.collector.pages import Gate, pages
 from kmon.model.quotas import AccountLimits
-
-Gate = Callable[[str], None]  # called before each request with the API name
 
 
 @dataclass(frozen=True)
@@ -54,12 +52,9 @@ def _noop(_api: str) -> None:
 
 
 def list_streams(client, gate: Gate = _noop) -> list[ListedStream]:
-    """Every stream in the region, following NextToken across pages."""
+    """Every stream in the region, page by page while HasMoreStreams and NextToken say so."""
     streams: list[ListedStream] = []
-    kwargs: dict = {"Limit": 1000}
-    while True:
-        gate("ListStreams")
-        page = client.list_streams(**kwargs)
+    for page in pages(client, "list_streams", gate, Limit=1000):
         for s in page.get("StreamSummaries", ()):
             streams.append(
                 ListedStream(
@@ -75,10 +70,7 @@ def list_streams(client, gate: Gate = _noop) -> list[ListedStream]:
                 ListedStream(name=n, arn=None, status="UNKNOWN", mode=None)
                 for n in page.get("StreamNames", ())
             )
-        token = page.get("NextToken")
-        if not page.get("HasMoreStreams") or not token:
-            return streams
-        kwargs = {"NextToken": token}
+    return streams
 
 
 def describe_stream(client, name: str, gate: Gate = _noop) -> StreamDescription:
@@ -103,31 +95,13 @@ def describe_stream(client, name: str, gate: Gate = _noop) -> StreamDescription:
     )
 
 
-def _pages(call, api: str, items: str, first: dict, gate: Gate, keep: tuple = ()) -> list[dict]:
-    """Follow NextToken; ``keep`` names the arguments that go along with the token."""
-    out: list[dict] = []
-    kwargs = dict(first)
-    while True:
-        gate(api)
-        page = call(**kwargs)
-        out.extend(page.get(items, ()))
-        token = page.get("NextToken")
-        if not token:
-            return out
-        kwargs = {**{k: first[k] for k in keep}, "NextToken": token}
-
-
 def list_consumers(client, stream_arn: str, gate: Gate = _noop) -> list[dict]:
     """Registered enhanced fan-out consumers of a stream."""
-    first = {"StreamARN": stream_arn}
-    return _pages(
-        client.list_stream_consumers,
-        "ListStreamConsumers",
-        "Consumers",
-        first,
-        gate,
-        ("StreamARN",),
-    )
+    return [
+        c
+        for page in pages(client, "list_stream_consumers", gate, StreamARN=stream_arn)
+        for c in page.get("Consumers", ())
+    ]
 
 
 def is_open(shard: dict) -> bool:
@@ -136,8 +110,12 @@ def is_open(shard: dict) -> bool:
 
 
 def list_shards(client, stream_name: str, gate: Gate = _noop) -> list[dict]:
-    # ListShards rejects StreamName alongside NextToken.
-    return _pages(client.list_shards, "ListShards", "Shards", {"StreamName": stream_name}, gate)
+    # Pages after the first go by NextToken alone: pages() drops StreamName from them.
+    return [
+        s
+        for page in pages(client, "list_shards", gate, StreamName=stream_name)
+        for s in page.get("Shards", ())
+    ]
 
 
 def describe_limits(client, gate: Gate = _noop) -> AccountLimits:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from kmon.collector.pages import Gate, pages
 from kmon.model.limits import GMD_MAX_DATAPOINTS, GMD_MAX_QUERIES
 from kmon.model.series import Series
 
@@ -22,8 +23,6 @@ HISTORY_SEC = 3 * 3600
 # CloudWatch can publish a minute a couple of minutes late: minutes this recent are asked
 # again next poll; older ones are settled and never requested twice.
 SETTLE_SEC = 180
-
-Gate = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -172,17 +171,17 @@ def get_metric_data(
         }
         for i, q in enumerate(queries)
     ]
-    kwargs = {
-        "MetricDataQueries": request,
-        "StartTime": _dt(start),
-        "EndTime": _dt(end),
-        "ScanBy": "TimestampAscending",
-    }
     results: list[tuple[int, list[tuple[int, float]]]] = []
     calls = 0
-    while True:
-        gate("GetMetricData")
-        page = client.get_metric_data(**kwargs)
+    for page in pages(
+        client,
+        "get_metric_data",
+        gate,
+        MetricDataQueries=request,
+        StartTime=_dt(start),
+        EndTime=_dt(end),
+        ScanBy="TimestampAscending",
+    ):
         calls += 1
         for result in page.get("MetricDataResults", ()):
             points = [
@@ -190,7 +189,4 @@ def get_metric_data(
                 for ts, v in zip(result.get("Timestamps", ()), result.get("Values", ()))
             ]
             results.append((int(result["Id"][1:]), points))
-        token = page.get("NextToken")
-        if not token:
-            return results, calls
-        kwargs = {**kwargs, "NextToken": token}
+    return results, calls
