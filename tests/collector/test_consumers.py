@@ -640,7 +640,7 @@ def test_failed_metrics_never_read_as_a_stopped_consumer(world):
 
 
 def test_discovery_describes_a_few_tables_per_poll(world, monkeypatch):
-    import kmon.collector.consumers as consumers
+    import kmon.collector.consumers.kcl_discovery as consumers
 
     monkeypatch.setattr(consumers, "DESCRIBE_PER_POLL", 2)
     arn = world.stream("s", shards=4)
