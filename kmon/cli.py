@@ -143,10 +143,21 @@ def _add_common(
 
     aws = p.add_argument_group("AWS")
     aws.add_argument(
-        "--profile", metavar="NAME", help=shown("AWS profile (default: AWS_PROFILE)"), **d
+        "--profile",
+        metavar="NAME",
+        action="append",
+        help=shown("AWS profile (default: AWS_PROFILE); repeat it to watch several accounts"),
+        **d,
     )
     aws.add_argument(
-        "--region", metavar="REGION", help=shown("AWS region (default: profile's)"), **d
+        "--region",
+        metavar="REGION",
+        action="append",
+        help=shown(
+            "AWS region (default: the profile's); repeat it to watch several regions: each "
+            "profile is watched in each region"
+        ),
+        **d,
     )
     aws.add_argument(
         "--endpoint-url",
@@ -163,7 +174,8 @@ def _add_common(
         action="append",
         type=stream_name,
         dest="streams",
-        help="watch only this stream (repeatable)",
+        help="watch only this stream (repeatable); with several regions or accounts, "
+        "REGION/NAME or LABEL:NAME names one of them",
         **d,
     )
     view.add_argument(
@@ -437,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     cli = {k: getattr(args, k) for k in SETTING_KEYS if getattr(args, k, None) is not None}
     if "kcl_tables" in cli:
         cli["kcl_tables"] = dict(cli["kcl_tables"])
+    for one, many in (("region", "regions"), ("profile", "profiles")):
+        if one in cli:  # repeated: the first is the one, all of them the contexts
+            values = tuple(dict.fromkeys(cli[one]))
+            cli[one] = values[0]
+            if len(values) > 1:
+                cli[many] = values
     for flag in ("debug", "wall", "probe_lag"):
         if not cli.get(flag):
             cli.pop(flag, None)
@@ -453,11 +471,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kmon: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    unplaced = unplaced_streams(settings)
+    if unplaced and args.command != "demo":
+        print(f"kmon: {unplaced}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command != "demo":
-        problem = missing_profile(settings, from_cli="profile" in cli)
-        if problem:
-            print(f"kmon: {problem}", file=sys.stderr)
-            return EXIT_FAILED
+        for profile in dict.fromkeys(c.profile for c in settings.fleet()):
+            named = replace(settings, profile=profile)
+            problem = missing_profile(named, from_cli="profile" in cli)
+            if problem:
+                print(f"kmon: {problem}", file=sys.stderr)
+                return EXIT_FAILED
         warning = plain_http_warning(settings.endpoint_url)
         if warning:
             print(f"kmon: warning: {warning}", file=sys.stderr, flush=True)
@@ -483,6 +507,20 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"kmon: {describe(exc)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def unplaced_streams(settings: Settings) -> str | None:
+    """Why no context watched can hold the --stream names asked for; None when one can."""
+    from kmon.model.identity import names_in
+
+    contexts = settings.fleet()
+    if not settings.streams or any(names_in(settings.streams, c) for c in contexts):
+        return None
+    labels = ", ".join(c.label for c in contexts)
+    return (
+        f"--stream {settings.streams[0]}: no context watched is named that (contexts: {labels}); "
+        "write REGION/NAME, LABEL:NAME or just NAME"
+    )
 
 
 def missing_profile(
@@ -561,24 +599,40 @@ def plain_http_warning(endpoint: str | None) -> str | None:
 
 
 def _collector(settings: Settings, emulator: bool = False):
+    """A collector per context (account and region), polled together as one fleet."""
+    from kmon.collector.clients import MetricsVia
     from kmon.collector.collector import Collector, CollectorOptions
+    from kmon.collector.fleet import FleetCollector
+    from kmon.model.identity import monitor_of, names_in
 
-    return Collector(
-        CollectorOptions(
-            profile=settings.profile,
-            region=settings.region,
+    contexts = settings.fleet()
+    if settings.streams:  # a context none of the --stream names can be in is not asked
+        contexts = tuple(c for c in contexts if names_in(settings.streams, c))
+    members = []
+    for ctx in contexts:
+        monitor = monitor_of(ctx, contexts)
+        options = CollectorOptions(
+            metrics_via=None
+            if monitor is None
+            else MetricsVia(ctx.role_account, monitor.profile, monitor.role_arn),
+            profile=ctx.profile,
+            region=ctx.region,
+            role_arn=ctx.role_arn,
+            context=ctx.label,
             endpoint_url=settings.endpoint_url,
             refresh=settings.refresh,
-            streams=settings.streams,
+            streams=names_in(settings.streams, ctx),
             thresholds=settings.thresholds,
             emulator=emulator,
             kcl_tables=dict(settings.kcl_tables),
             probe_lag=settings.probe_lag,
             prices=settings.pricing,
-            budget_usd_per_day=settings.budget,
+            # One budget for kmon's whole CloudWatch bill, shared out evenly.
+            budget_usd_per_day=settings.budget / len(contexts),
             max_staleness_sec=settings.max_staleness,
         )
-    )
+        members.append((ctx, Collector(options)))
+    return FleetCollector(members, rules=settings.replication, refresh_sec=settings.refresh)
 
 
 def check_alert_command(settings: Settings) -> None:
@@ -610,7 +664,7 @@ def _first_poll(settings: Settings):
 
 def failures(snapshot) -> list[str]:
     """One line per source that failed; consumer kinds kmon could not read are notes."""
-    return [f"{e.source}: {e.message}" for e in snapshot.errors if not e.note]
+    return [f"{e.where}: {e.message}" for e in snapshot.errors if not e.note]
 
 
 def _where(settings: Settings) -> str:
@@ -758,7 +812,7 @@ def _follow(settings: Settings, collector, snapshot, lines: EventLines) -> None:
         errors: set[str] = set()
         while True:
             started = time.monotonic()
-            now = {f"{e.source}: {e.message}" for e in snapshot.errors}
+            now = {f"{e.where}: {e.message}" for e in snapshot.errors}
             for line in sorted(now - errors):
                 _say(line)
             errors = now

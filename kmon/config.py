@@ -12,7 +12,9 @@ from urllib.parse import urlparse
 
 from kmon.model.alerting import SEVERITIES, AlertSettings
 from kmon.model.cadence import DEFAULT_BUDGET_USD_PER_DAY, DEFAULT_MAX_STALENESS_SEC, MINUTE
+from kmon.model.identity import ROLE_ARN, Context, contexts_from, default_label, label_problem
 from kmon.model.pricing import DEFAULT_BOOK, PriceBook, price_problem
+from kmon.model.replication import ReplicationRule
 from kmon.model.rules import Thresholds
 
 if sys.version_info >= (3, 11):
@@ -52,6 +54,22 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     alerts: AlertSettings | None = None  # None: no [alerts] table, no alerts
     pricing: PriceBook = DEFAULT_BOOK  # [pricing]: list prices overridden, per region or all
+    # Several accounts and regions: --profile / --region repeated (each profile with each
+    # region), or [[contexts]] in the config file. Empty: the one profile and region above.
+    profiles: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    contexts: tuple[Context, ...] = ()
+    # [[replication]]: pairs of streams one copies to the other, where kmon cannot infer them.
+    replication: tuple[ReplicationRule, ...] = ()
+
+    def fleet(self) -> tuple[Context, ...]:
+        """The contexts to watch: the repeated flags, else [[contexts]], else the one
+        profile and region."""
+        if len(self.profiles) > 1 or len(self.regions) > 1:
+            return contexts_from(self.profiles or [self.profile], self.regions or [self.region])
+        if self.contexts:
+            return self.contexts
+        return (Context(default_label(None, self.region, None), self.region, self.profile),)
 
 
 def config_path(env: dict[str, str]) -> Path:
@@ -141,7 +159,11 @@ def _from_file(path: Path, named: bool = False) -> dict:
         raise ConfigError(
             f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
         )
-    out = {k: v for k, v in data.items() if k not in ("thresholds", "alerts", "pricing")}
+    out = {
+        k: v
+        for k, v in data.items()
+        if k not in ("thresholds", "alerts", "pricing", "contexts", "replication")
+    }
     if "refresh" in out:
         out["refresh"] = _seconds_setting("refresh", out["refresh"], MIN_REFRESH, str(path))
     if "streams" in out:
@@ -177,7 +199,79 @@ def _from_file(path: Path, named: bool = False) -> dict:
         out["alerts"] = _alerts(data["alerts"], path)
     if "pricing" in data:
         out["pricing"] = _pricing(data["pricing"], path)
+    for key in ("profiles", "regions"):
+        if key in out:
+            if not isinstance(out[key], list) or not all(
+                isinstance(v, str) and v for v in out[key]
+            ):
+                raise ConfigError(f"{path}: {key} must be a list of names")
+            out[key] = tuple(out[key])
+    if "contexts" in data:
+        out["contexts"] = _contexts(data["contexts"], path)
+    if "replication" in data:
+        out["replication"] = _replication(data["replication"], path)
     return out
+
+
+CONTEXT_KEYS = ("label", "profile", "region", "role_arn", "monitoring_account")
+
+
+def _contexts(tables: object, path: Path) -> tuple[Context, ...]:
+    """``[[contexts]]``: each an account and region, as profile, region, role_arn, label."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f'{path}: contexts must be [[contexts]] tables (region = "eu-west-1")')
+    out: list[Context] = []
+    for i, table in enumerate(tables, 1):
+        where = f"{path}: [[contexts]] #{i}"
+        unknown = sorted(set(table) - set(CONTEXT_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {unknown[0]!r} (known: {', '.join(CONTEXT_KEYS)})"
+            )
+        monitoring = table.pop("monitoring_account", False)
+        if not isinstance(monitoring, bool):
+            raise ConfigError(f"{where}: monitoring_account must be true or false")
+        if not all(isinstance(v, str) and v for v in table.values()):
+            raise ConfigError(f"{where}: {', '.join(CONTEXT_KEYS[:4])} must be non-empty strings")
+        region = table.get("region")
+        if region is not None and not _REGION.fullmatch(region):
+            raise ConfigError(f"{where}: {region!r} is not a region name (e.g. eu-west-1)")
+        role = table.get("role_arn")
+        if role is not None and not ROLE_ARN.match(role):
+            raise ConfigError(
+                f"{where}: role_arn {role!r} is not a role ARN "
+                "(arn:aws:iam::123456789012:role/NAME)"
+            )
+        label = table.get("label") or default_label(table.get("profile"), region, role)
+        problem = label_problem(label)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+        if any(c.label == label for c in out):
+            raise ConfigError(f"{where}: two contexts are labelled {label!r}: give each a label")
+        out.append(Context(label, region, table.get("profile"), role, monitoring))
+    return tuple(out)
+
+
+def _replication(tables: object, path: Path) -> tuple[ReplicationRule, ...]:
+    """``[[replication]]``: source and target references, and optionally the consumer that
+    copies."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(
+            f'{path}: replication must be [[replication]] tables (source = "us-east-1/orders", '
+            'target = "eu-west-1/orders")'
+        )
+    out = []
+    for i, table in enumerate(tables, 1):
+        where = f"{path}: [[replication]] #{i}"
+        unknown = sorted(set(table) - {"source", "target", "consumer"})
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {unknown[0]!r} (known: source, target, consumer)"
+            )
+        if not all(isinstance(table.get(k), str) and table[k] for k in ("source", "target")):
+            raise ConfigError(f"{where}: source and target must name streams (region/name)")
+        out.append(ReplicationRule(table["source"], table["target"], table.get("consumer")))
+    return tuple(out)
 
 
 def _thresholds(table: object, path: Path) -> Thresholds:
@@ -300,6 +394,7 @@ KEY_IDS = (
     "shards",
     "next",
     "events",
+    "context",
 )
 
 
@@ -380,6 +475,12 @@ def load_settings(cli: dict, env: dict[str, str] | None = None) -> Settings:
     cli = {k: v for k, v in cli.items() if v is not None}
     if "kcl_tables" in cli:  # command-line mappings add to the file's
         cli["kcl_tables"] = {**merged.get("kcl_tables", {}), **cli["kcl_tables"]}
+    asked_now = set(cli) | set(_from_env(env))
+    if {"region", "profile"} & asked_now:
+        merged.pop("contexts", None)  # a region or profile asked for now replaces the file's
+    for one, many in (("region", "regions"), ("profile", "profiles")):
+        if one in asked_now:
+            merged.pop(many, None)
     merged.update(cli)
     if "streams" in merged:
         merged["streams"] = tuple(merged["streams"])

@@ -109,6 +109,8 @@ class FaultProxy:
         self.keys: Counter[str] = Counter()
         self.metrics: Counter[str] = Counter()
         self.requests: list[tuple[str, int]] = []
+        # Each GetMetricData query sent, with the access key that signed it.
+        self.queries: list[tuple[str | None, dict]] = []
         # (service, operation) -> (fault, the access key it is limited to, or None)
         self._faults: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         self._lock = threading.Lock()
@@ -192,16 +194,24 @@ def identify(headers, path: str, body: bytes) -> tuple[str | None, str | None, s
 _BILLED_READS = ("GetMetricData", "GetMetricStatistics")
 
 
+def metric_queries(operation: str, protocol: str, body: bytes) -> list[dict]:
+    """The queries of one GetMetricData request in CBOR or JSON (what botocore sends)."""
+    if operation != "GetMetricData" or protocol not in ("cbor", "json"):
+        return []
+    if protocol == "cbor":
+        parser = RpcV2CBORParser()
+        request = parser.parse_data_item(parser.get_peekable_stream_from_bytes(body))
+    else:
+        request = json.loads(body)
+    return list(request.get("MetricDataQueries", ()))
+
+
 def metrics_requested(operation: str, protocol: str, body: bytes) -> int:
     """How many metrics one CloudWatch read asks for, as AWS bills it."""
     if operation != "GetMetricData":
         return 1
-    if protocol == "cbor":
-        parser = RpcV2CBORParser()
-        request = parser.parse_data_item(parser.get_peekable_stream_from_bytes(body))
-        return len(request.get("MetricDataQueries", ()))
-    if protocol == "json":
-        return len(json.loads(body).get("MetricDataQueries", ()))
+    if protocol in ("cbor", "json"):
+        return len(metric_queries(operation, protocol, body))
     form = parse_qs(body.decode("utf-8", "replace"))
     return sum(1 for k in form if re.fullmatch(r"MetricDataQueries\.member\.\d+\.Id", k))
 
@@ -276,6 +286,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 with proxy._lock:
                     proxy.metrics[operation] += n
                     proxy.requests.append((operation, n))
+                    proxy.queries += [(key, q) for q in metric_queries(operation, protocol, body)]
             fault = proxy.fault_for(service, operation, key)
             if fault == "hang":
                 # Silent while the fault lasts; then the connection closes unanswered (the

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import boto3
+import botocore.session
 from botocore.config import Config
-from botocore.credentials import Credentials
-from botocore.exceptions import NoRegionError
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    Credentials,
+    DeferredRefreshableCredentials,
+)
+from botocore.exceptions import NoCredentialsError, NoRegionError
 
 from kmon import __version__
 from kmon.collector.budget import Accounting
@@ -36,6 +41,17 @@ SERVICES = ("kinesis", "cloudwatch", "sts", "dynamodb", "lambda")
 EMULATOR_CREDENTIALS = Credentials("kmon-emulator", "kmon-emulator")
 
 
+@dataclass(frozen=True)
+class MetricsVia:
+    """A CloudWatch monitoring account (cross-account observability) that reads this
+    context's metrics: its profile or role, and the linked account whose metrics are asked
+    for (the ``AccountId`` of each query)."""
+
+    account: str
+    profile: str | None = None
+    role_arn: str | None = None
+
+
 @dataclass
 class AwsClients:
     kinesis: object
@@ -56,8 +72,12 @@ def build_clients(
     endpoint_url: str | None = None,
     emulator: bool = False,
     read_timeout: float = READ_TIMEOUT_SEC,
+    role_arn: str | None = None,
+    metrics_via: MetricsVia | None = None,
 ) -> AwsClients:
-    """Create the shared clients. Raises botocore's own errors for a bad profile or region."""
+    """Create the shared clients. Raises botocore's own errors for a bad profile or region.
+    With ``role_arn`` every client works as that role, assumed with the profile's (or the
+    chain's) credentials and renewed by botocore before it expires."""
     session = boto3.Session(profile_name=None if emulator else profile, region_name=region)
     region = session.region_name
     if not region:
@@ -69,6 +89,10 @@ def build_clients(
             "aws_secret_access_key": EMULATOR_CREDENTIALS.secret_key,
         }
     config = CLIENT_CONFIG.merge(Config(read_timeout=read_timeout))
+    source, source_creds = session, creds
+    if role_arn:
+        session = _assumed(session, role_arn, region, endpoint_url, config, creds)
+        creds = {}
     clients = {}
     for service in SERVICES:
         client = session.client(
@@ -77,7 +101,74 @@ def build_clients(
         _count_requests(client, accounting)
         _check_answers(client)
         clients["lambda_" if service == "lambda" else service] = client
+    if metrics_via is not None:
+        clients["cloudwatch"] = _monitoring_client(
+            source, source_creds, metrics_via, region, endpoint_url, config, accounting
+        )
     return AwsClients(region=region, endpoint_url=endpoint_url, profile=profile, **clients)
+
+
+def _assumed(
+    source: boto3.Session,
+    role_arn: str,
+    region: str,
+    endpoint_url: str | None,
+    config: Config,
+    creds: dict,
+) -> boto3.Session:
+    """A session working as ``role_arn``: AssumeRole is called with the source credentials on
+    first use and again before the role's credentials expire (botocore's own refresh)."""
+    source_creds = (
+        Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"])
+        if creds
+        else source.get_credentials()
+    )
+    if source_creds is None:
+        raise NoCredentialsError()
+
+    def sts_client(service: str, **keys):
+        return source.client(
+            service, region_name=region, endpoint_url=endpoint_url, config=config, **keys
+        )
+
+    fetcher = AssumeRoleCredentialFetcher(
+        sts_client, source_creds, role_arn, extra_args={"RoleSessionName": "kmon"}
+    )
+    core = botocore.session.Session()
+    # Every client of this session signs with these; they renew themselves before expiry.
+    core._credentials = DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def _monitoring_client(
+    source: boto3.Session,
+    creds: dict,
+    via: MetricsVia,
+    region: str,
+    endpoint_url: str | None,
+    config: Config,
+    accounting: Accounting,
+):
+    """CloudWatch as the monitoring account, asking for the linked account's metrics: every
+    metric query carries ``AccountId``, so the same batched calls read them."""
+    if via.profile != source.profile_name and not creds:
+        source = boto3.Session(profile_name=via.profile, region_name=region)
+    session = source
+    if via.role_arn:
+        session = _assumed(source, via.role_arn, region, endpoint_url, config, creds)
+        creds = {}
+    client = session.client(
+        "cloudwatch", region_name=region, endpoint_url=endpoint_url, config=config, **creds
+    )
+    _count_requests(client, accounting)
+    _check_answers(client)
+
+    def linked(params, **kwargs):
+        for query in params.get("MetricDataQueries", ()):
+            query.setdefault("AccountId", via.account)
+
+    client.meta.events.register("provide-client-params.cloudwatch.GetMetricData", linked)
+    return client
 
 
 def _count_requests(client, accounting: Accounting) -> None:

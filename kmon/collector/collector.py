@@ -7,14 +7,14 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from kmon.collector import errors, kinesis
 from kmon.collector.budget import Accounting, ApiBudget
 from kmon.collector.cache import SingleFlightCache
 from kmon.collector.cadence import MetricCadence
-from kmon.collector.clients import READ_TIMEOUT_SEC, AwsClients, build_clients
+from kmon.collector.clients import READ_TIMEOUT_SEC, AwsClients, MetricsVia, build_clients
 from kmon.collector.consumers import ConsumerCollector, StreamRef
 from kmon.collector.detail import DetailFetcher
 from kmon.collector.memory import Memory
@@ -41,7 +41,7 @@ SETTINGS_NOTE = "note:settings"
 SHARD_LIST_TTL = 600.0
 # How long one dashboard poll may spend describing new streams before it shows what it has.
 DESCRIBE_TIME_BUDGET = 3.0
-# How long one dashboard poll may spend listing EFO consumers (paced, see consumers.py); the
+# How long one dashboard poll may spend listing EFO consumers (paced, see consumers/efo.py); the
 # first poll lists none it would have to wait for: the fleet shows first.
 LIST_TIME_BUDGET = 2.0
 # A fleet larger than one poll can describe (DESCRIBE_TIME_BUDGET at kmon's share of the
@@ -94,6 +94,11 @@ class CollectorOptions:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    # The role to work as in this context (another account), and the context's label.
+    role_arn: str | None = None
+    context: str | None = None
+    # Metrics read through a CloudWatch monitoring account (cross-account observability).
+    metrics_via: MetricsVia | None = None
     refresh: float = 60.0
     streams: Sequence[str] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -246,6 +251,8 @@ class Collector:
                 endpoint_url=self.options.endpoint_url,
                 emulator=self.options.emulator,
                 read_timeout=self.options.read_timeout,
+                role_arn=self.options.role_arn,
+                metrics_via=self.options.metrics_via,
             )
         except Exception as exc:
             self._fail("streams", exc)
@@ -734,6 +741,8 @@ class Collector:
             )
         streams = self.memory.apply(streams, now_dt)
         self._last_health = {s.name: s.health for s in streams if not s.stale}
+        where = dict(context=self.options.context, account=self._account, region=self.region)
+        streams = [replace(s, **where) for s in streams]
         calls_per_min, metrics_per_hour = self.accounting.rates(self.options.refresh)
         api = ApiUsage(
             calls=self.accounting.calls,

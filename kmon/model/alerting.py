@@ -124,7 +124,7 @@ class AlertPolicy:
 
     def update(self, snapshot: FleetSnapshot) -> list[Alert]:
         now = int(snapshot.generated_at.timestamp())
-        names = {s.name for s in snapshot.streams}
+        names = {s.key for s in snapshot.streams}
         for gone in [n for n in self._tracks if n not in names]:
             del self._tracks[gone]
         out = []
@@ -135,8 +135,8 @@ class AlertPolicy:
                     Alert(
                         **alert,
                         at=snapshot.generated_at,
-                        region=snapshot.region,
-                        account=snapshot.account,
+                        region=state.region or snapshot.region,
+                        account=state.account or snapshot.account,
                     )
                 )
         return out
@@ -145,9 +145,9 @@ class AlertPolicy:
         if s.stale or s.health not in _RANK:
             return None  # the last judgement kept, or never judged: nothing new to say
         level = self._level(s.health)
-        track = self._tracks.get(s.name)
+        track = self._tracks.get(s.key)
         if track is None:  # kmon starting (or first judging the stream) is not a change
-            self._tracks[s.name] = _Track(level, s.health.value, level, now)
+            self._tracks[s.key] = _Track(level, s.health.value, level, now)
             return None
         if level != track.level:
             track.level, track.level_seen = level, now
@@ -164,7 +164,7 @@ class AlertPolicy:
         if recovery and not self.settings.on_recovery:
             return None
         return dict(
-            stream=s.name,
+            stream=s.key,
             from_=was,
             to=s.health.value,
             since=began,

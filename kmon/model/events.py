@@ -19,6 +19,7 @@ class Event:
     cause: str | None = None
     severity: str = "ok"  # the stream-level severity this state means: ok | warn | crit
     seen_at: int | None = None  # when kmon noticed the change
+    context: str | None = None  # the label of the context the stream lives in
 
     @property
     def recovery(self) -> bool:
@@ -34,6 +35,7 @@ class Event:
             "to": self.to,
             "severity": self.severity,
             "cause": self.cause,
+            "context": self.context,
         }
 
     def to_json(self) -> str:

@@ -17,9 +17,11 @@ from kmon.model.detail import StreamDetail
 from kmon.model.events import Event
 from kmon.model.findings import Finding
 from kmon.model.health import Health
+from kmon.model.identity import find, stream_key
 from kmon.model.lag import ConsumerLag
 from kmon.model.limits import CLOUDWATCH_USD_PER_1000_METRICS, MAX_EFO_CONSUMERS
 from kmon.model.quotas import AccountQuotas
+from kmon.model.replication import Replication
 from kmon.model.timefmt import iso, iso_epoch
 
 
@@ -30,10 +32,16 @@ class SourceStatus:
     name: str
     updated_at: datetime | None
     error: str | None = None
+    context: str | None = None  # the context's label, with several contexts
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def where(self) -> str:
+        """Its name, after its context's label when there are several."""
+        return f"{self.context} · {self.name}" if self.context else self.name
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,20 @@ class StreamState:
     warm_target_mibps: int | None = None
     # Registered EFO consumers allowed (20, or 50 with On-demand Advantage).
     efo_consumer_limit: int = MAX_EFO_CONSUMERS
+    # Where it lives: the context's label, its account and region (None until known).
+    context: str | None = None
+    account: str | None = None
+    region: str | None = None
+    # With several contexts a name alone is ambiguous: the key is then ``label/name``.
+    qualified: bool = False
+    # The stream this one is copied to (or from), with the copier's lag.
+    replication: Replication | None = None
+
+    @property
+    def key(self) -> str:
+        """What tells it apart in the fleet (rows, lookups, the palette): its name with one
+        context, ``label/name`` with several (see identity.py)."""
+        return stream_key(self.context, self.name) if self.qualified else self.name
 
     def data_age(self, now: float) -> float | None:
         """Seconds since this stream's metrics were read, once worth saying (a budget
@@ -140,6 +162,10 @@ class StreamState:
             if self.warm_current_mibps is None and self.warm_target_mibps is None
             else {"current_mibps": self.warm_current_mibps, "target_mibps": self.warm_target_mibps},
             "efo_consumer_limit": self.efo_consumer_limit,
+            "context": self.context,
+            "account": self.account,
+            "region": self.region,
+            "replication": self.replication.to_dict() if self.replication else None,
         }
 
 
@@ -185,6 +211,12 @@ def worst_first(streams: Iterable[StreamState]) -> list[StreamState]:
 class ErrorInfo:
     source: str
     message: str
+    context: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The source, after its context's label when there are several."""
+        return f"{self.context} · {self.source}" if self.context else self.source
 
     @property
     def note(self) -> bool:
@@ -224,9 +256,17 @@ class FleetSnapshot:
     events: tuple[Event, ...] = ()
     # The account's quotas against what it uses (DescribeLimits, DescribeAccountSettings).
     quotas: AccountQuotas | None = None
+    # Each context watched and how it fares (one context: one entry).
+    contexts: tuple[ContextStatus, ...] = ()
 
-    def stream(self, name: str) -> StreamState | None:
-        return next((s for s in self.streams if s.name == name), None)
+    def stream(self, ref: str) -> StreamState | None:
+        """The stream with this key, else the one stream ``ref`` names (``orders``,
+        ``eu-west-1/orders``, ``prod:orders``); None when none or several do."""
+        exact = next((s for s in self.streams if s.key == ref), None)
+        if exact is not None:
+            return exact
+        named = find(self.streams, ref)
+        return named[0] if len(named) == 1 else None
 
     @property
     def streams_usd_per_day(self) -> float | None:
@@ -236,21 +276,21 @@ class FleetSnapshot:
 
     @property
     def errors(self) -> tuple[ErrorInfo, ...]:
-        return tuple(ErrorInfo(s.name, s.error) for s in self.sources if s.error)
+        return tuple(ErrorInfo(s.name, s.error, s.context) for s in self.sources if s.error)
 
     @property
     def data_at(self) -> datetime | None:
         """How old the numbers on screen are: the older of the last good stream list and the
         last good metrics (an outage of CloudWatch alone leaves the list fresh and every
-        number old). None until the stream list has been read."""
-        times: dict[str, datetime | None] = {}
-        for src in self.sources:
-            times.setdefault(src.name, src.updated_at)
-        listed = times.get("streams")
-        if listed is None:
-            return None
-        metrics = times.get("metrics")
-        return listed if metrics is None else min(listed, metrics)
+        number old). None until the stream list has been read. With several contexts, the
+        oldest among those that answer: one that fails says so on its own."""
+        return freshness(self.sources)[0]
+
+    @property
+    def failing(self) -> bool:
+        """A source behind the numbers failed (in every context, with several): they come
+        from an earlier poll than this one."""
+        return freshness(self.sources)[1]
 
     def to_dict(self) -> dict:
         return {
@@ -259,7 +299,10 @@ class FleetSnapshot:
             "account": self.account,
             "endpoint": self.endpoint,
             "streams": [s.to_dict() for s in self.streams],
-            "errors": [{"source": e.source, "message": e.message} for e in self.errors],
+            "errors": [
+                {"source": e.source, "message": e.message, "context": e.context}
+                for e in self.errors
+            ],
             "api": self.api.to_dict(),
             "streams_usd_per_day": None
             if self.streams_usd_per_day is None
@@ -268,10 +311,93 @@ class FleetSnapshot:
             "events": [e.to_dict() for e in self.events],
             "quotas": self.quotas.to_dict() if self.quotas else None,
             "sources": [
-                {"name": s.name, "updated_at": iso(s.updated_at), "error": s.error}
+                {
+                    "name": s.name,
+                    "updated_at": iso(s.updated_at),
+                    "error": s.error,
+                    "context": s.context,
+                }
                 for s in self.sources
             ],
+            "contexts": [c.to_dict() for c in self.contexts],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+
+# What the numbers stand on: the stream list and the metrics.
+BEHIND_NUMBERS = ("streams", "metrics")
+
+
+def context_freshness(sources: Iterable[SourceStatus]) -> tuple[datetime | None, bool]:
+    """One context's data time (see FleetSnapshot.data_at) and whether a source behind its
+    numbers failed."""
+    times: dict[str, datetime | None] = {}
+    failing = False
+    for src in sources:
+        times.setdefault(src.name, src.updated_at)
+        failing |= src.name in BEHIND_NUMBERS and src.error is not None
+    listed = times.get("streams")
+    if listed is None:
+        return None, failing
+    metrics = times.get("metrics")
+    return (listed if metrics is None else min(listed, metrics)), failing
+
+
+def freshness(sources: Iterable[SourceStatus]) -> tuple[datetime | None, bool]:
+    """The fleet's data time and failing flag: with several contexts, the oldest data of
+    those that answer (all of them when none does), failing only when all fail."""
+    by_context: dict[str | None, list[SourceStatus]] = {}
+    for src in sources:
+        by_context.setdefault(src.context, []).append(src)
+    if len(by_context) <= 1:
+        return context_freshness(next(iter(by_context.values()), []))
+    each = [context_freshness(group) for group in by_context.values()]
+    answering = [t for t, failing in each if not failing and t is not None]
+    known = answering or [t for t, _ in each if t is not None]
+    return (min(known) if known else None), all(failing for _, failing in each)
+
+
+@dataclass(frozen=True)
+class ContextStatus:
+    """One context in a fleet of several: where it is, whether it answers, what it holds and
+    what it costs."""
+
+    label: str
+    region: str | None
+    account: str | None
+    profile: str | None
+    role_arn: str | None
+    data_at: datetime | None
+    error: str | None  # the first error of its sources (None: it answers)
+    streams: int
+    by_health: dict[str, int]
+    api: ApiUsage
+    streams_usd_per_day: float | None
+    quotas: AccountQuotas | None = None
+    # Its newest poll outlasted the fleet's wait: what is shown is from its poll before.
+    slow: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.slow
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "region": self.region,
+            "account": self.account,
+            "profile": self.profile,
+            "role_arn": self.role_arn,
+            "status": "ok" if self.ok else ("slow" if self.slow and not self.error else "error"),
+            "error": self.error,
+            "data_at": iso(self.data_at),
+            "streams": self.streams,
+            "by_health": dict(self.by_health),
+            "api": self.api.to_dict(),
+            "streams_usd_per_day": None
+            if self.streams_usd_per_day is None
+            else round(self.streams_usd_per_day, 4),
+            "quotas": self.quotas.to_dict() if self.quotas else None,
+        }

@@ -33,18 +33,18 @@ class StreamCommands(Provider):
     async def discover(self) -> Hits:
         for s in self._streams():
             yield DiscoveryHit(
-                Text(s.name), partial(self.app.open_stream, s.name), help=self._help(s)
+                Text(s.key), partial(self.app.open_stream, s.key), help=self._help(s)
             )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for rank, s in enumerate(self._streams()):
-            score = matcher.match(s.name)
+            score = matcher.match(s.key)
             if score > 0:
                 # Among equal matches the worse stream comes first (the palette sorts by score).
                 yield Hit(
                     score + (1 - rank / 1e6) * 1e-3,
-                    matcher.highlight(s.name),
-                    partial(self.app.open_stream, s.name),
+                    matcher.highlight(s.key),
+                    partial(self.app.open_stream, s.key),
                     help=self._help(s),
                 )

@@ -33,6 +33,19 @@ def field(label: str, value: str) -> Text:
     return t
 
 
+def replication_text(s: StreamState) -> Text:
+    """``→ eu-west-1/orders, replication lag 4s`` (or ``← us-east-1/orders`` on the copy)."""
+    r = s.replication
+    t = Text()
+    t.append("→ " if r.role == "source" else "← ", style="bold")
+    t.append(r.peer)
+    t.append(", replication lag ", style="dim")
+    t.append(fmt.duration_ms(r.lag_ms))
+    if r.via:
+        t.append(f" ({r.via})", style="dim")
+    return t
+
+
 def summary_fields(
     name: str,
     state: StreamState | None,
@@ -55,6 +68,8 @@ def summary_fields(
     fields.append(fmt.health(s.health, for_sec, stale=s.stale))
     if s.stale and s.as_of is not None:
         fields.append(Text(f"as of {s.as_of:%H:%M}", style="dim italic"))
+    if s.replication is not None:
+        fields.append(replication_text(s))
     shards = f"{fmt.count(s.open_shards)} open"
     if d is not None and d.closed_shards is not None:
         shards += f" / {d.closed_shards} closed"

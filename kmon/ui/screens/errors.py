@@ -35,7 +35,7 @@ def errors_text(snapshot: FleetSnapshot) -> Text:
         t.append(f"{title} ({len(group)})\n", style="bold")
         for src in group:
             # Separators close each span: the line reads the same in every renderer.
-            t.append(f"{marker} {src.name}  ", style=style)
+            t.append(f"{marker} {src.where}  ", style=style)
             if src.updated_at is None:
                 t.append("never answered since kmon started\n", style="dim")
             else:

@@ -23,6 +23,7 @@ class OverviewScreen(KmonScreen):
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("enter", "open_stream", "Open stream", id="open"),
+        Binding("g", "next_context", "Context", id="context"),
         *SORT_BINDINGS,
     ]
 
@@ -68,6 +69,26 @@ class OverviewScreen(KmonScreen):
         self.table.set_filter("")
         self._update_no_match()
         self.table.focus()
+
+    def action_next_context(self) -> None:
+        """Only one context's streams, then the next's, then all again (the filter says
+        which: ``eu-west-1/``). Sorting by name groups them instead."""
+        snap = self.app.snapshot
+        labels = [c.label for c in snap.contexts] if snap is not None else []
+        if len(labels) < 2:
+            self.app.flash("one account and region: no other context to show")
+            return
+        options = ["", *(f"{label}/" for label in labels)]
+        current = self.table.filter_text
+        value = (
+            options[(options.index(current) + 1) % len(options)]
+            if current in options
+            else options[1]
+        )
+        self.filter_input.value = value
+        self.filter_input.display = bool(value)
+        self.table.set_filter(value)
+        self._update_no_match()
 
     def action_open_stream(self) -> None:
         name = self.table.selected_stream

@@ -66,21 +66,38 @@ def focus_order(streams: tuple[StreamState, ...]) -> list[StreamState]:
     return problems or order
 
 
-def fleet_counts(streams: tuple[StreamState, ...]) -> Text:
-    """'✖ 2 CRIT   ▲ 1 WARN   ✓ 4 OK': every state's count, worst first."""
+def fleet_counts(streams: tuple[StreamState, ...], contexts: tuple = ()) -> Text:
+    """'✖ 2 CRIT   ▲ 1 WARN   ✓ 4 OK': every state's count, worst first; with several
+    contexts, each context's ('us-east-1 ✖ 2 CRIT ✓ 4 OK │ eu-west-1 ERR ✓ 3 OK')."""
     t = Text(no_wrap=True, overflow="ellipsis")
-    counts: dict[Health, int] = {}
-    for s in streams:
-        counts[s.health] = counts.get(s.health, 0) + 1
     if not streams:
         t.append("no streams", style="italic")
-    for h in sorted(counts, key=lambda h: -h.rank):
-        marker, word = fmt.HEALTH_STYLE[h][0].split(" ", 1)
-        t.append(f"{marker} {counts[h]} {word}   ", style=fmt.HEALTH_STYLE[h][1])
+    if len(contexts) > 1:
+        for i, ctx in enumerate(contexts):
+            if i:
+                t.append("│ ", style="dim")
+            t.append(f"{ctx.label} ", style="bold")
+            if not ctx.ok:
+                t.append(
+                    "ERR " if ctx.error else "slow ", style="bold red" if ctx.error else "yellow"
+                )
+            _counts(t, [s for s in streams if s.context == ctx.label], gap=" ")
+            t.append("  ")
+    else:
+        _counts(t, streams, gap="   ")
     stale = sum(1 for s in streams if s.stale)
     if stale:
         t.append(f"({stale} as last known)", style="dim")
     return t
+
+
+def _counts(t: Text, streams, gap: str) -> None:
+    counts: dict[Health, int] = {}
+    for s in streams:
+        counts[s.health] = counts.get(s.health, 0) + 1
+    for h in sorted(counts, key=lambda h: -h.rank):
+        marker, word = fmt.HEALTH_STYLE[h][0].split(" ", 1)
+        t.append(f"{marker} {counts[h]} {word}{gap}", style=fmt.HEALTH_STYLE[h][1])
 
 
 class Countdown(Widget):
@@ -400,7 +417,7 @@ class WallScreen(KmonScreen):
         self._deadline = self.monotonic() + self.cycle_sec
         if self._snapshot is None or not self._snapshot.streams:
             return
-        order = [s.name for s in focus_order(self._snapshot.streams)]
+        order = [s.key for s in focus_order(self._snapshot.streams)]
         i = order.index(self.current) + 1 if self.current in order else 0
         self.current = order[i % len(order)]
         self._render_focus()
@@ -411,12 +428,14 @@ class WallScreen(KmonScreen):
     def show(self, snapshot: FleetSnapshot) -> None:
         self.header.show(snapshot)
         self._snapshot = snapshot
-        names = {s.name for s in snapshot.streams}
+        names = {s.key for s in snapshot.streams}
         if self.current not in names:
             order = focus_order(snapshot.streams)
-            self.current = order[0].name if order else None
+            self.current = order[0].key if order else None
             self._deadline = self.monotonic() + self.cycle_sec
-        self.query_one("#wall-counts", Static).update(svg_safe(fleet_counts(snapshot.streams)))
+        self.query_one("#wall-counts", Static).update(
+            svg_safe(fleet_counts(snapshot.streams, snapshot.contexts))
+        )
         self._relayout()
         self._render_focus()
         self._banner()
@@ -462,24 +481,24 @@ class WallScreen(KmonScreen):
         loud = s.health in (Health.WARN, Health.CRIT)
         t.append(badge(s, now) + " ", style=f"bold reverse {style}" if loud else style)
         t.append(" " if loud else "")
-        t.append(s.name + " ", style="bold")
+        t.append(s.key + " ", style="bold")
         if s.stale and s.as_of is not None:
             t.append(f"last known, as of {s.as_of:%H:%M}", style="dim italic")
         elif state_for(s, now) is not None and s.since is not None:
             t.append(f"since {fmt.clock_hm(s.since)}", style="dim")
         title.update(svg_safe(t))
         body.show(s, now)
-        order = [x.name for x in focus_order(snap.streams)]
+        order = [x.key for x in focus_order(snap.streams)]
         problems = any(x.health in (Health.WARN, Health.CRIT) for x in snap.streams)
         short = self.app.size.width < 80
-        if s.name in order:
-            pos = order.index(s.name) + 1
+        if s.key in order:
+            pos = order.index(s.key) + 1
             position = f"{pos}/{len(order)}" if short else f"{pos} of {len(order)}"
             if problems and not short:
                 position += " not OK"
         else:
             position = ""
-        single = len(order) == 1 and s.name in order
+        single = len(order) == 1 and s.key in order
         countdown.set(
             position,
             None if single else self.remaining(),
@@ -497,7 +516,7 @@ class WallScreen(KmonScreen):
             t.append(" ")
         if snap is not None and snap.errors:
             e = snap.errors[0]
-            t.append(f"{e.source}: {e.message}", style="bold red")
+            t.append(f"{e.where}: {e.message}", style="bold red")
         # Shown or hidden changes the layout; a new age in the same line only repaints it.
         shown = bool(t.plain)
         if shown != banner.display:

@@ -83,6 +83,8 @@ class HeaderBar(Static):
         line1 = Text(no_wrap=True, overflow="ellipsis")
         line1.append("kmon", style="bold")
         line1.append("  ")
+        if snap is not None and len(snap.contexts) > 1:
+            return _contexts_line(line1, snap, self._refresh_sec), self._freshness(snap)
         line1.append("account ", style="dim")
         line1.append(ctx.get("account") or fmt.DASH)
         line1.append("  ")
@@ -115,6 +117,9 @@ class HeaderBar(Static):
                 line1.append(f"{q.name} ", style="dim")
                 line1.append(q.figure)
 
+        return line1, self._freshness(snap)
+
+    def _freshness(self, snap: FleetSnapshot | None) -> Text:
         # Freshness first, then the clock, then problems: the line is cut at the right edge,
         # never wrapped, so on a small terminal the age, STALE and the clock stay in view.
         line2 = Text(no_wrap=True, overflow="ellipsis")
@@ -142,12 +147,37 @@ class HeaderBar(Static):
             line2.append(f"reading {snap.pending:,} more streams…", style="italic")
         if snap is not None and snap.errors:
             line2.append_text(_problem(snap, now))
-        return line1, line2
+        return line2
+
+
+# A context's standing, in words (colour only adds to them).
+CONTEXT_MARK = {"ok": ("ok", "green"), "error": ("ERR", "bold red"), "slow": ("slow", "yellow")}
+
+
+def _contexts_line(line: Text, snap: FleetSnapshot, refresh_sec: float) -> Text:
+    """k9s-style: each context with its standing, streams and estimated cost a day."""
+    for i, ctx in enumerate(snap.contexts):
+        if i:
+            line.append(" · ", style="dim")
+        state = "ok" if ctx.ok else ("error" if ctx.error else "slow")
+        word, style = CONTEXT_MARK[state]
+        line.append(ctx.label, style="bold")
+        line.append(f" {word}", style=style)
+        line.append(f" {ctx.streams}", style="dim")
+        if ctx.streams_usd_per_day is not None:
+            line.append(f" {fmt.usd(ctx.streams_usd_per_day)}/d", style="dim")
+    line.append("  ")
+    line.append("refresh ", style="dim")
+    line.append(fmt.interval(refresh_sec))
+    line.append("  ")
+    line.append("streams ", style="dim")
+    line.append(str(len(snap.streams)))
+    return line
 
 
 def _failing(snap: FleetSnapshot) -> bool:
     """A source behind the numbers failed: they come from an earlier poll than this one."""
-    return any(s.error for s in snap.sources if s.name in ("streams", "metrics"))
+    return snap.failing
 
 
 def _problem(snap: FleetSnapshot, now: datetime) -> Text:
@@ -167,7 +197,7 @@ def _problem(snap: FleetSnapshot, now: datetime) -> Text:
     if errors:
         t.append(f" ERROR{count} ", style="bold reverse red")
         t.append(hint, style="dim")
-        t.append(f" {e.source}: {e.message}", style="red")
+        t.append(f" {e.where}: {e.message}", style="red")
     else:
         t.append(f"note{count}:", style="yellow")
         t.append(hint, style="dim")

@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kmon.model.health import Health
+from kmon.model.identity import filter_matches
 from kmon.model.rules import Thresholds
 from kmon.model.snapshot import StreamState
 from kmon.model.text import visible
@@ -82,6 +83,7 @@ LONG_NAMES = {
     "retention": "retention",
     "cost": "estimated cost a day",
     "data_age": "age of the numbers",
+    "replica": "replication lag",
 }
 
 MODES = {"ON_DEMAND": "on-dem", "PROVISIONED": "prov"}
@@ -114,6 +116,22 @@ def _figure(
         justify,
         formats,
     )
+
+
+def _name_text(shown: str, qualified: bool) -> Text:
+    """A stream's name, after its context's label (dimmed) when there are several."""
+    label, sep, rest = shown.rpartition("/")
+    if not (sep and qualified):
+        return Text(shown)  # literal, never markup
+    return Text.assemble((label + sep, "dim"), rest)
+
+
+def _replica_plain(s: StreamState, v: View) -> str:
+    r = s.replication
+    if r is None:
+        return ""
+    arrow = "→" if r.role == "source" else "←"
+    return f"{arrow} {r.peer} {fmt.duration_ms(r.lag_ms)}"
 
 
 def _word(value: object) -> str:
@@ -258,9 +276,11 @@ COLUMNS: tuple[Column, ...] = (
         "name",
         "Stream",
         "N",
-        lambda s: s.name.lower(),
-        lambda s, v: Text(s.name),  # literal, never markup
-        lambda s, v: s.name,
+        # With several contexts the key (label/name) sorts them together: a sort by name
+        # groups the fleet by context.
+        lambda s: s.key.lower(),
+        lambda s, v: _name_text(s.key, s.qualified),
+        lambda s, v: s.key,
         numeric=False,
         justify="left",
     ),
@@ -293,6 +313,18 @@ COLUMNS: tuple[Column, ...] = (
         _worst_lag_plain,
         justify="left",
         cuttable=True,
+    ),
+    # A stream copied to (or from) another region or account, and how far behind the copy is.
+    Column(
+        "replica",
+        "Replica",
+        "P",
+        lambda s: s.replication.lag_ms if s.replication else None,
+        lambda s, v: Text(_replica_plain(s, v)),
+        _replica_plain,
+        justify="left",
+        cuttable=True,
+        blank_hidden=True,
     ),
     Column("write_util", "Write%", "U", _write_util, _write_util_text, _write_util_plain),
     _figure("iter_age", "Iter age", "A", attrgetter("iterator_age_ms"), fmt.duration_ms),
@@ -339,8 +371,8 @@ DIM = Style(dim=True)
 
 
 def sort_order(streams: Sequence[StreamState], column: str, descending: bool) -> list[str]:
-    """Names in display order; None values last in either direction, ties by name."""
-    return [s.name for s in _sorted(streams, column, descending)]
+    """Keys in display order; None values last in either direction, ties by key."""
+    return [s.key for s in _sorted(streams, column, descending)]
 
 
 def _sorted(streams: Sequence[StreamState], column: str, descending: bool) -> list[StreamState]:
@@ -348,9 +380,9 @@ def _sorted(streams: Sequence[StreamState], column: str, descending: bool) -> li
     keyed = [(value(s), s) for s in streams]
     have = [pair for pair in keyed if pair[0] is not None]
     missing = [s for v, s in keyed if v is None]
-    have.sort(key=lambda pair: pair[1].name)
+    have.sort(key=lambda pair: pair[1].key)
     have.sort(key=lambda pair: pair[0], reverse=descending)
-    missing.sort(key=attrgetter("name"))
+    missing.sort(key=attrgetter("key"))
     return [s for _, s in have] + missing
 
 
@@ -586,7 +618,7 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.filter_text = ""
         self._streams: tuple[StreamState, ...] = ()
         self._shown = False  # a snapshot came
-        self._names: list[str] = []  # lower-cased, for the filter
+        self._names: list[str] = []  # keys lower-cased, for the filter
         self._rows: list[StreamState] = []  # sorted and filtered: what is drawn
         self._index: dict[str, int] = {}
         self._cursor = 0
@@ -611,14 +643,15 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     @property
     def selected_stream(self) -> str | None:
-        return self._rows[self._cursor].name if self._rows else None
+        return self._rows[self._cursor].key if self._rows else None
 
     def visible(self) -> list[StreamState]:
         """The streams the filter lets through, in display order."""
         return list(self._rows)
 
     def row_names(self) -> list[str]:
-        return [s.name for s in self._rows]
+        """The rows' keys (names, with one context) in display order."""
+        return [s.key for s in self._rows]
 
     def show(self, streams: tuple[StreamState, ...], now: float | None = None) -> None:
         """A new snapshot: measured and re-sorted; rows are rendered only when drawn."""
@@ -626,7 +659,7 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._shown = True
         if now is not None:
             self.now = now
-        self._names = [s.name.lower() for s in self._streams]
+        self._names = [s.key.lower() for s in self._streams]
         self._widths = measure(self._streams, self.view, self._memo)
         self._layout = None
         self._rebuild()
@@ -641,8 +674,9 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._rebuild()
 
     def set_filter(self, text: str) -> None:
-        """Only the streams whose name contains ``text``; the cursor stays on its stream, or
-        goes to the first match (what Enter then opens)."""
+        """Only the streams whose name contains ``text`` (``eu-west-1/ord``, ``prod:``: in
+        that context); the cursor stays on its stream, or goes to the first match (what Enter
+        then opens)."""
         self.filter_text = text
         self._rebuild(first_when_gone=True)
 
@@ -671,9 +705,9 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         widths = self.widths
         return [c for c in PAGED if c.key not in shown and widths[c.key]]
 
-    def cells(self, name: str) -> dict[str, Text]:
+    def cells(self, key: str) -> dict[str, Text]:
         """Every column's cell of one stream, styled as drawn (stale rows dimmed), uncut."""
-        s = self._rows[self._index[name]]
+        s = self._rows[self._index[key]]
         view = self.view
         out = {}
         for col in COLUMNS:
@@ -691,13 +725,14 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         its row until the stream is back, or with ``first_when_gone`` goes to the first row."""
         wanted = self._wanted or self.selected_stream
         needle = self.filter_text.strip().lower()
-        streams = (
-            [s for s, low in zip(self._streams, self._names) if needle in low]
-            if needle
-            else self._streams
-        )
+        if not needle:
+            streams = self._streams
+        elif "/" in needle or ":" in needle:
+            streams = [s for s in self._streams if filter_matches(s, needle)]
+        else:
+            streams = [s for s, low in zip(self._streams, self._names) if needle in low]
         self._rows = _sorted(streams, self.sort_column, self.sort_descending)
-        self._index = {s.name: i for i, s in enumerate(self._rows)}
+        self._index = {s.key: i for i, s in enumerate(self._rows)}
         if wanted in self._index:
             self._cursor = self._index[wanted]
             self._wanted = None
@@ -927,7 +962,7 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         last = len(cells) - 1
         for i, (col, _, w) in enumerate(cells):
             if col.key == "name":
-                cell = Text(middle_cut(visible(s.name), w))
+                cell = _name_text(middle_cut(visible(s.key), w), s.qualified)
             else:
                 cell = col.render(s, view)
             plain = cell.plain
@@ -993,6 +1028,6 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
             return
         if index == self._cursor or event.chain > 1:
             self.move_cursor(index)
-            self.post_message(self.Opened(self, self._rows[index].name))
+            self.post_message(self.Opened(self, self._rows[index].key))
         else:
             self.move_cursor(index)

@@ -277,7 +277,7 @@ class Measure:
     def __init__(self, streams: Sequence[StreamState], now: float) -> None:
         self.streams = streams
         self.now = now
-        self.name = min(NAME_CAP, max((len(s.name) for s in streams), default=0))
+        self.name = min(NAME_CAP, max((len(s.key) for s in streams), default=0))
 
     @cached_property
     def badge(self) -> int:
@@ -424,11 +424,11 @@ class Painter:
 
     def _name(self, s: StreamState, width: int, pointer: bool = False) -> Text:
         """The name, underlined (and with ``pointer``, after ▶) when it is the one on show."""
-        if s.name != self.current:
-            return Text(shorten(s.name, max(1, width)), style="bold")
+        if s.key != self.current:
+            return Text(shorten(s.key, max(1, width)), style="bold")
         if pointer and width > 4:
-            return Text.assemble(("▶ ", "bold"), (shorten(s.name, width - 2), "bold underline"))
-        return Text(shorten(s.name, max(1, width)), style="bold underline")
+            return Text.assemble(("▶ ", "bold"), (shorten(s.key, width - 2), "bold underline"))
+        return Text(shorten(s.key, max(1, width)), style="bold underline")
 
     def _bordered(self, s: StreamState, width: int) -> list[Text]:
         form = self.plan.form

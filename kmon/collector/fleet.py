@@ -1,0 +1,116 @@
+"""Several contexts (accounts and regions) as one fleet: a collector per context, polled
+side by side, their snapshots merged by the model (model/fleet.py).
+
+Each context has its own clients, rate budgets, caches and sources (AWS rates are per account
+and region). A context that is slow or down never holds the others back: the fleet waits a
+bounded time, then shows that context's last snapshot, marked slow, and uses its answer at the
+next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime, timezone
+
+from kmon.collector.collector import Collector
+from kmon.model.fleet import Part, merge, placeholder
+from kmon.model.identity import Context, split_ref
+from kmon.model.replication import ReplicationRule
+from kmon.model.snapshot import FleetSnapshot
+
+log = logging.getLogger(__name__)
+
+# How long a dashboard poll waits for a slow context: half a refresh, within these bounds.
+WAIT_MIN_SEC = 2.5
+WAIT_MAX_SEC = 8.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def wait_for(refresh_sec: float) -> float:
+    """Seconds a dashboard poll waits for the contexts before it shows what it has."""
+    return min(WAIT_MAX_SEC, max(WAIT_MIN_SEC, refresh_sec / 2))
+
+
+class FleetCollector:
+    """The collector interface (poll, set_focus, retry_now, fatal_error) over many contexts."""
+
+    def __init__(
+        self,
+        members: Sequence[tuple[Context, Collector]],
+        *,
+        rules: Sequence[ReplicationRule] = (),
+        refresh_sec: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if not members:
+            raise ValueError("a fleet needs at least one context")
+        self.members = list(members)
+        self._rules = tuple(rules)
+        self._refresh = refresh_sec
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(len(self.members), thread_name_prefix="kmon-context")
+        self._running: dict[str, Future] = {}
+        self._last: dict[str, FleetSnapshot] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def collectors(self) -> list[Collector]:
+        return [c for _, c in self.members]
+
+    def poll(self, *, complete: bool = False) -> FleetSnapshot:
+        """Poll every context at once; ``complete`` (one-shot use) waits for all of them."""
+        if len(self.members) == 1:  # one context: polled here, as it always was
+            ctx, collector = self.members[0]
+            return merge([Part(ctx, collector.poll(complete=complete))], self._rules)
+        with self._lock:
+            for ctx, collector in self.members:
+                running = self._running.get(ctx.label)
+                if running is None or running.done():
+                    self._running[ctx.label] = self._pool.submit(
+                        self._poll_one, ctx, collector, complete
+                    )
+            futures = list(self._running.values())
+            wait(futures, timeout=None if complete else wait_for(self._refresh))
+            parts = []
+            for ctx, _ in self.members:
+                slow = not self._running[ctx.label].done()
+                snap = self._last.get(ctx.label)
+                if snap is None:
+                    why = f"no answer yet from {ctx.label} (its first poll is still running)"
+                    snap = placeholder(ctx, self._clock(), self._refresh, why)
+                parts.append(Part(ctx, snap, slow=slow))
+            return merge(parts, self._rules)
+
+    def _poll_one(self, ctx: Context, collector: Collector, complete: bool) -> None:
+        snap = collector.poll(complete=complete)  # never raises (see Collector.poll)
+        self._last[ctx.label] = snap
+
+    def set_focus(self, key: str | None, window_sec: int = 3600) -> None:
+        """The stream on screen, by its key (``label/name`` with several contexts)."""
+        label, name = split_ref(key) if key is not None else (None, None)
+        single = len(self.members) == 1
+        for ctx, collector in self.members:
+            mine = name is not None and (single or ctx.label == label)
+            collector.set_focus(name if mine else None, window_sec)
+
+    def retry_now(self) -> None:
+        for collector in self.collectors:
+            collector.retry_now()
+
+    def fatal_error(self) -> str | None:
+        """Why nothing at all could be listed, when no context could list its streams."""
+        fatal = [(ctx, c.fatal_error()) for ctx, c in self.members]
+        if any(message is None for _, message in fatal):
+            return None
+        if len(fatal) == 1:
+            return fatal[0][1]
+        return "; ".join(f"{ctx.label}: {message}" for ctx, message in fatal)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

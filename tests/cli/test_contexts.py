@@ -1,0 +1,118 @@
+"""Several regions and accounts from the command line and the config file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from kmon.config import ConfigError, load_settings
+from kmon.model.identity import Context
+from kmon.model.replication import ReplicationRule
+from tests.cli.test_cli import CREDS, run
+from tests.collector.test_fleet import EU, seeder_in
+from tests.seed import MIB, REGION
+
+
+def test_snapshot_of_two_regions_has_each_stream_with_where_it_lives(endpoint, seeder):
+    now = datetime.now(timezone.utc)  # the subprocess reads the real clock
+    seeder.stream("orders", shards=2)
+    seeder.steady("orders", "IncomingBytes", 60 * MIB, now=now)
+    eu = seeder_in(endpoint, EU)
+    eu.stream("orders", shards=1)
+    eu.steady("orders", "IncomingBytes", 60 * 0.5 * MIB, now=now)
+    where = ("--endpoint-url", endpoint, "--region", REGION, "--region", EU)
+    r = run("snapshot", *where, env_extra=CREDS)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    got = {(s["region"], s["name"]): s["incoming_bytes_per_sec"] for s in doc["streams"]}
+    assert got == {(REGION, "orders"): pytest.approx(MIB), (EU, "orders"): pytest.approx(MIB / 2)}
+    assert [c["label"] for c in doc["contexts"]] == [REGION, EU]
+    assert {c["status"] for c in doc["contexts"]} == {"ok"}
+    assert all(s["context"] == s["region"] for s in doc["streams"])
+
+    r = run("snapshot", *where, "--stream", f"{EU}/orders", env_extra=CREDS)
+    assert r.returncode == 0, r.stderr
+    assert [(s["region"], s["name"]) for s in json.loads(r.stdout)["streams"]] == [(EU, "orders")]
+
+
+def test_a_stream_in_no_watched_context_is_refused(endpoint):
+    r = run(
+        "snapshot", "--endpoint-url", endpoint, "--region", REGION, "--stream", "ap-south-1/x",
+        env_extra=CREDS,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "no context watched is named that (contexts: us-east-1)" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def settings_from(tmp_path, text: str, cli: dict | None = None, env: dict | None = None):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    return load_settings(cli or {}, {"KMON_CONFIG": str(cfg), **(env or {})})
+
+
+def test_config_contexts_and_replication_load(tmp_path):
+    s = settings_from(
+        tmp_path,
+        """
+[[contexts]]
+region = "us-east-1"
+[[contexts]]
+profile = "prod"
+region = "eu-west-1"
+role_arn = "arn:aws:iam::222222222222:role/kmon-read"
+label = "prod-eu"
+[[contexts]]
+region = "ap-south-1"
+role_arn = "arn:aws:iam::333333333333:role/kmon-read"
+
+[[replication]]
+source = "us-east-1/orders"
+target = "prod-eu:orders"
+""",
+    )
+    assert s.fleet() == (
+        Context("us-east-1", "us-east-1"),
+        Context("prod-eu", "eu-west-1", "prod", "arn:aws:iam::222222222222:role/kmon-read"),
+        Context(
+            "333333333333@ap-south-1",
+            "ap-south-1",
+            None,
+            "arn:aws:iam::333333333333:role/kmon-read",
+        ),
+    )
+    assert s.replication == (ReplicationRule("us-east-1/orders", "prod-eu:orders"),)
+    # A region asked for on the command line (or KMON_REGION) replaces the file's contexts.
+    assert settings_from(
+        tmp_path, "[[contexts]]\nregion = 'eu-west-1'\n", {"region": "x"}
+    ).fleet() == (Context("x", "x"),)
+
+
+def test_repeated_profiles_and_regions_make_each_pair():
+    s = load_settings({"profiles": ("a", "b"), "regions": ("r1", "r2"), "profile": "a"}, {})
+    assert [c.label for c in s.fleet()] == ["a@r1", "a@r2", "b@r1", "b@r2"]
+    one = load_settings({"region": "eu-west-1"}, {})
+    assert one.fleet() == (Context("eu-west-1", "eu-west-1"),)
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("[[contexts]]\nregion = 'mars-1'\n", "'mars-1' is not a region name"),
+        ("[[contexts]]\nregion = 'eu-west-1'\nlabel = 'a/b'\n", "no '/' or ':'"),
+        ("[[contexts]]\nrole_arn = 'arn:aws:iam::1:role/x'\n", "is not a role ARN"),
+        ("[[contexts]]\nregion = 'eu-west-1'\nzone = 'a'\n", "unknown key 'zone'"),
+        (
+            "[[contexts]]\nregion = 'eu-west-1'\n[[contexts]]\nregion = 'eu-west-1'\n",
+            "two contexts are labelled 'eu-west-1'",
+        ),
+        ("contexts = 'eu-west-1'\n", "contexts must be [[contexts]] tables"),
+        ("[[replication]]\nsource = 'a'\n", "source and target must name streams"),
+    ],
+)
+def test_bad_contexts_are_refused_with_a_reason(tmp_path, text, needle):
+    with pytest.raises(ConfigError) as err:
+        settings_from(tmp_path, text)
+    assert needle in str(err.value)
