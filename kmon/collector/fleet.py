@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 
 from kmon.collector.collector import Collector
@@ -54,8 +54,7 @@ class FleetCollector:
         self._rules = tuple(rules)
         self._refresh = refresh_sec
         self._clock = clock
-        self._pool = ThreadPoolExecutor(len(self.members), thread_name_prefix="kmon-context")
-        self._running: dict[str, Future] = {}
+        self._running: dict[str, threading.Thread] = {}
         self._last: dict[str, FleetSnapshot] = {}
         self._lock = threading.Lock()
 
@@ -71,15 +70,22 @@ class FleetCollector:
         with self._lock:
             for ctx, collector in self.members:
                 running = self._running.get(ctx.label)
-                if running is None or running.done():
-                    self._running[ctx.label] = self._pool.submit(
-                        self._poll_one, ctx, collector, complete
+                if running is None or not running.is_alive():
+                    # Daemon threads: a context that hangs never holds kmon open at exit.
+                    thread = threading.Thread(
+                        target=self._poll_one,
+                        args=(ctx, collector, complete),
+                        name=f"kmon-poll-{ctx.label}",
+                        daemon=True,
                     )
-            futures = list(self._running.values())
-            wait(futures, timeout=None if complete else wait_for(self._refresh))
+                    self._running[ctx.label] = thread
+                    thread.start()
+            deadline = None if complete else time.monotonic() + wait_for(self._refresh)
+            for thread in self._running.values():
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             parts = []
             for ctx, _ in self.members:
-                slow = not self._running[ctx.label].done()
+                slow = self._running[ctx.label].is_alive()
                 snap = self._last.get(ctx.label)
                 if snap is None:
                     why = f"no answer yet from {ctx.label} (its first poll is still running)"
@@ -111,6 +117,3 @@ class FleetCollector:
         if len(fatal) == 1:
             return fatal[0][1]
         return "; ".join(f"{ctx.label}: {message}" for ctx, message in fatal)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
