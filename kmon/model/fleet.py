@@ -86,6 +86,9 @@ def merge(parts: Sequence[Part], rules: Sequence[ReplicationRule] = ()) -> Fleet
         unmatched += [stream_key(label, t) for t in snap.unmatched_lease_tables]
         if snap.detail is not None and detail is None:
             detail = replace(snap.detail, name=stream_key(label, snap.detail.name))
+    # A bare --stream name is found if any context holds it: the others' "not found" is noise.
+    found = {f"stream:{s.name}" for s in streams}
+    sources = [s for s in sources if s.name not in found]
     snaps = [p.snapshot for p in parts]
     events.sort(key=lambda e: (e.seen_at or e.at, e.at), reverse=True)
     regions = list(dict.fromkeys(s.region for s in statuses if s.region))

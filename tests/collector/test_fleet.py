@@ -212,3 +212,12 @@ def test_a_monitoring_account_reads_a_linked_accounts_metrics(endpoint, seeder):
         for _, q in proxy.queries
         for d in q["MetricStat"]["Metric"]["Dimensions"]
     )
+
+
+def test_a_bare_stream_name_found_in_one_context_is_no_error_in_the_other(two_regions):
+    us_ctx, us = member(REGION, REGION, two_regions)
+    eu_ctx, eu = member(EU, EU, two_regions)
+    us.options.streams = eu.options.streams = ["audit"]  # audit lives in eu-west-1 only
+    snap = FleetCollector([(us_ctx, us), (eu_ctx, eu)]).poll(complete=True)
+    assert [s.key for s in snap.streams] == ["eu-west-1/audit"]
+    assert snap.errors == ()

@@ -161,9 +161,10 @@ def _contexts_line(line: Text, snap: FleetSnapshot, refresh_sec: float) -> Text:
             line.append(" · ", style="dim")
         state = "ok" if ctx.ok else ("error" if ctx.error else "slow")
         word, style = CONTEXT_MARK[state]
-        line.append(ctx.label, style="bold")
-        line.append(f" {word}", style=style)
-        line.append(f" {ctx.streams}", style="dim")
+        # Spaces end spans rather than start them: every renderer keeps them.
+        line.append(f"{ctx.label} ", style="bold")
+        line.append(f"{word} ", style=style)
+        line.append(str(ctx.streams), style="dim")
         if ctx.streams_usd_per_day is not None:
             line.append(f" {fmt.usd(ctx.streams_usd_per_day)}/d", style="dim")
     line.append("  ")
