@@ -48,21 +48,21 @@ class AlertRunner:
         with self._lock:
             if self._closed:
                 return False
-            running = self._threads.get(alert.stream)
+            running = self._threads.get(alert.subject)
             if running is not None and running.is_alive():
                 log.warning(
                     "alert for %s (%s) skipped: the command for its previous alert still runs",
-                    alert.stream,
+                    alert.subject,
                     alert.to,
                 )
                 return False
             thread = threading.Thread(
                 target=self._run,
                 args=(alert,),
-                name=f"kmon-alert-{alert.stream}",
+                name=f"kmon-alert-{alert.subject}",
                 daemon=True,
             )
-            self._threads[alert.stream] = thread
+            self._threads[alert.subject] = thread
             thread.start()
         return True
 
@@ -94,11 +94,11 @@ class AlertRunner:
         try:
             self._execute(alert)
         except Exception:  # a hook must never take kmon down
-            log.exception("alert command for %s failed", alert.stream)
+            log.exception("alert command for %s failed", alert.subject)
         finally:
             with self._lock:
-                if self._threads.get(alert.stream) is threading.current_thread():
-                    del self._threads[alert.stream]
+                if self._threads.get(alert.subject) is threading.current_thread():
+                    del self._threads[alert.subject]
 
     def _execute(self, alert: Alert) -> None:
         data = (alert.to_json() + "\n").encode()
@@ -116,35 +116,35 @@ class AlertRunner:
                 self._fail(f"alert command {self.command[0]!r} could not start: {exc}")
                 return
             with self._lock:
-                self._procs[alert.stream] = proc
+                self._procs[alert.subject] = proc
                 closed = self._closed
             if closed:  # kmon began exiting while it started
                 _kill(proc)
-            log.info("alert command for %s started (pid %d)", alert.stream, proc.pid)
+            log.info("alert command for %s started (pid %d)", alert.subject, proc.pid)
             try:
                 proc.communicate(data, timeout=self.timeout_sec)
             except subprocess.TimeoutExpired:
                 _kill(proc)
                 proc.wait()
-                self._fail(f"alert command for {alert.stream} killed after {self.timeout_sec:g} s")
+                self._fail(f"alert command for {alert.subject} killed after {self.timeout_sec:g} s")
                 return
             finally:
                 with self._lock:
-                    self._procs.pop(alert.stream, None)
+                    self._procs.pop(alert.subject, None)
             output.seek(0)
             text = output.read().decode(errors="replace").strip()
         if text:
-            log.debug("alert command for %s said: %s", alert.stream, text)
+            log.debug("alert command for %s said: %s", alert.subject, text)
         rc = proc.returncode
         if rc == 0:
-            log.info("alert command for %s done", alert.stream)
+            log.info("alert command for %s done", alert.subject)
             return
         if rc < 0 and self._closed:
-            log.info("alert command for %s killed: kmon is exiting", alert.stream)
+            log.info("alert command for %s killed: kmon is exiting", alert.subject)
             return
         how = f"was killed by signal {-rc}" if rc < 0 else f"exited {rc}"
         tail = text.splitlines()[-1][-OUTPUT_TAIL:] if text else ""
-        self._fail(f"alert command for {alert.stream} {how}" + (f": {tail}" if tail else ""))
+        self._fail(f"alert command for {alert.subject} {how}" + (f": {tail}" if tail else ""))
 
     def _fail(self, message: str) -> None:
         log.warning("%s", message)

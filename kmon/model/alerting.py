@@ -63,6 +63,13 @@ class Alert:
     at: datetime | None = None  # the snapshot that raised it
     region: str | None = None
     account: str | None = None
+    context: str | None = None
+    key: str = ""  # the stream's key in the fleet (``label/name`` with several contexts)
+
+    @property
+    def subject(self) -> str:
+        """What the alert is about, unambiguous in the fleet."""
+        return self.key or self.stream
 
     @property
     def severity(self) -> str:
@@ -76,9 +83,11 @@ class Alert:
     def summary(self) -> str:
         """One line for a toast or a desktop notification."""
         if self.recovery:
-            head = f"{self.stream} recovered: {self.to.upper()} (was {(self.from_ or '?').upper()})"
+            head = (
+                f"{self.subject} recovered: {self.to.upper()} (was {(self.from_ or '?').upper()})"
+            )
         else:
-            head = f"{self.stream} {self.to.upper()}"
+            head = f"{self.subject} {self.to.upper()}"
             if self.from_:
                 head += f" (was {self.from_.upper()})"
         return f"{head}: {self.cause}" if self.cause else head
@@ -89,6 +98,7 @@ class Alert:
             "stream": self.stream,
             "region": self.region,
             "account": self.account,
+            "context": self.context,
             "from": self.from_,
             "to": self.to,
             "severity": self.severity,
@@ -164,7 +174,9 @@ class AlertPolicy:
         if recovery and not self.settings.on_recovery:
             return None
         return dict(
-            stream=s.key,
+            stream=s.name,
+            key=s.key,
+            context=s.context,
             from_=was,
             to=s.health.value,
             since=began,
