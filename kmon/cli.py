@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import fields, replace
 from urllib.parse import urlparse
 
@@ -603,7 +604,7 @@ def _collector(settings: Settings, emulator: bool = False):
     from kmon.collector.clients import MetricsVia
     from kmon.collector.collector import Collector, CollectorOptions
     from kmon.collector.fleet import FleetCollector
-    from kmon.model.identity import monitor_of, names_in
+    from kmon.model.identity import monitor_of, names_in, split_ref
 
     contexts = settings.fleet()
     if settings.streams:  # a context none of the --stream names can be in is not asked
@@ -632,7 +633,10 @@ def _collector(settings: Settings, emulator: bool = False):
             max_staleness_sec=settings.max_staleness,
         )
         members.append((ctx, Collector(options)))
-    return FleetCollector(members, rules=settings.replication, refresh_sec=settings.refresh)
+    bare = [ref for ref in settings.streams if split_ref(ref)[0] is None]
+    return FleetCollector(
+        members, rules=settings.replication, refresh_sec=settings.refresh, bare=bare
+    )
 
 
 def check_alert_command(settings: Settings) -> None:
@@ -730,21 +734,25 @@ EVENTS_FOLLOW_UP_SEC = 1.0
 class EventLines:
     """Prints events one JSON object per line, oldest first, each only once."""
 
+    # Events a snapshot holds at most, twice over: what was printed is remembered that long.
+    REMEMBERED = 1000
+
     def __init__(self, out) -> None:
         self.out = out
-        self._last = None  # the newest event printed
+        self._printed: set = set()
+        self._order: deque = deque()
 
     def write_new(self, events) -> int:
-        """``events`` newest first, as a snapshot holds them; prints those not printed yet."""
-        new = []
-        for event in events:
-            if self._last is not None and event == self._last:
-                break
-            new.append(event)
+        """``events`` newest first, as a snapshot holds them; prints those not printed yet
+        (with several contexts a slow one's events can come in between ones printed)."""
+        new = [e for e in events if e not in self._printed]
         for event in reversed(new):
             self.out.write(event.to_json() + "\n")
+            self._printed.add(event)
+            self._order.append(event)
+            if len(self._order) > self.REMEMBERED:
+                self._printed.discard(self._order.popleft())
         if new:
-            self._last = new[0]
             self.out.flush()
         return len(new)
 
@@ -900,11 +908,16 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
             return _serve(world)
         # The demo is livelier than the 60 s default unless a refresh was asked for.
         refresh = DEMO_REFRESH if getattr(args, "refresh", None) is None else settings.refresh
+        regions = world.regions
         demo_settings = replace(
             settings,
             endpoint_url=world.endpoint,
             region=world.region,
+            regions=regions if len(regions) > 1 else (),
             profile=None,
+            profiles=(),
+            contexts=(),  # the file's accounts and regions are for the user's own fleet
+            replication=(),
             refresh=refresh,
         )
         return run_dashboard(demo_settings, emulator=True)
@@ -915,8 +928,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(world) -> int:
     print(f"KMON_ENDPOINT={world.endpoint}")
     print("watch it from another terminal with:")
-    print(f"  kmon --endpoint-url {world.endpoint} --region {world.region}")
-    print(f"  kmon snapshot --endpoint-url {world.endpoint} --region {world.region}")
+    where = " ".join(f"--region {r}" for r in world.regions)
+    print(f"  kmon --endpoint-url {world.endpoint} {where}")
+    print(f"  kmon snapshot --endpoint-url {world.endpoint} {where}")
     print("Ctrl-C stops the world.", flush=True)
     try:
         threading.Event().wait()

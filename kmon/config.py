@@ -65,7 +65,7 @@ class Settings:
     def fleet(self) -> tuple[Context, ...]:
         """The contexts to watch: the repeated flags, else [[contexts]], else the one
         profile and region."""
-        if len(self.profiles) > 1 or len(self.regions) > 1:
+        if self.profiles or self.regions:
             return contexts_from(self.profiles or [self.profile], self.regions or [self.region])
         if self.contexts:
             return self.contexts
@@ -207,6 +207,12 @@ def _from_file(path: Path, named: bool = False) -> dict:
                 raise ConfigError(f"{path}: {key} must be a list of names")
             out[key] = tuple(out[key])
     if "contexts" in data:
+        both = [k for k in ("regions", "profiles") if k in out]
+        if both:
+            raise ConfigError(
+                f"{path}: {both[0]} and [[contexts]] both say what to watch: keep one (a "
+                "[[contexts]] table per account and region)"
+            )
         out["contexts"] = _contexts(data["contexts"], path)
     if "replication" in data:
         out["replication"] = _replication(data["replication"], path)

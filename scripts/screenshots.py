@@ -18,13 +18,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kmon.collector.collector import Collector, CollectorOptions
+from kmon.collector.fleet import FleetCollector
 from kmon.demo import DemoWorld
+from kmon.model.identity import Context
 from kmon.ui.app import KmonApp
 from kmon.ui.messages import SnapshotReady
 
 SIZE = (150, 45)
 FROZEN = datetime(2026, 11, 25, 14, 0, 20, tzinfo=timezone.utc)
-THROTTLED = "payments-ledger"
+# The demo world spans two regions, so a stream is known by its key, region/name.
+THROTTLED = "us-east-1/payments-ledger"
 
 # name -> keys pressed after the snapshot is shown ("open" drills into THROTTLED).
 SHOTS = {
@@ -65,13 +68,22 @@ def demo_snapshots(focus: str = THROTTLED):
     """The demo world's fleet at FROZEN: the overview snapshot, then one with ``focus``'s
     detail. The same seed and clock give the same numbers on every machine."""
     with DemoWorld(seed=7, clock=lambda: FROZEN, run_thread=False) as world:
-        collector = Collector(
-            CollectorOptions(region=world.region, endpoint_url=world.endpoint, emulator=True),
-            clock=lambda: FROZEN,
-        )
+        members = [
+            (
+                Context(region, region),
+                Collector(
+                    CollectorOptions(
+                        region=region, endpoint_url=world.endpoint, emulator=True, context=region
+                    ),
+                    clock=lambda: FROZEN,
+                ),
+            )
+            for region in world.regions
+        ]
+        collector = FleetCollector(members, clock=lambda: FROZEN)
         overview = collector.poll(complete=True)
         collector.set_focus(focus, 3600)
-        detailed = collector.poll()
+        detailed = collector.poll(complete=True)
     return replace(overview, generated_at=FROZEN), replace(detailed, generated_at=FROZEN)
 
 

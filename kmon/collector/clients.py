@@ -91,7 +91,8 @@ def build_clients(
     config = CLIENT_CONFIG.merge(Config(read_timeout=read_timeout))
     source, source_creds = session, creds
     if role_arn:
-        session = _assumed(session, role_arn, region, endpoint_url, config, creds)
+        named = None if emulator else profile
+        session = _assumed(session, role_arn, region, endpoint_url, config, creds, named)
         creds = {}
     clients = {}
     for service in SERVICES:
@@ -115,6 +116,7 @@ def _assumed(
     endpoint_url: str | None,
     config: Config,
     creds: dict,
+    profile: str | None = None,
 ) -> boto3.Session:
     """A session working as ``role_arn``: AssumeRole is called with the source credentials on
     first use and again before the role's credentials expire (botocore's own refresh)."""
@@ -134,7 +136,8 @@ def _assumed(
     fetcher = AssumeRoleCredentialFetcher(
         sts_client, source_creds, role_arn, extra_args={"RoleSessionName": "kmon"}
     )
-    core = botocore.session.Session()
+    # The source profile's settings (CA bundle, endpoints) hold for the role's clients too.
+    core = botocore.session.Session(profile=profile)
     # Every client of this session signs with these; they renew themselves before expiry.
     core._credentials = DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
     return boto3.Session(botocore_session=core, region_name=region)
@@ -155,7 +158,7 @@ def _monitoring_client(
         source = boto3.Session(profile_name=via.profile, region_name=region)
     session = source
     if via.role_arn:
-        session = _assumed(source, via.role_arn, region, endpoint_url, config, creds)
+        session = _assumed(source, via.role_arn, region, endpoint_url, config, creds, via.profile)
         creds = {}
     client = session.client(
         "cloudwatch", region_name=region, endpoint_url=endpoint_url, config=config, **creds

@@ -13,13 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from kmon.collector.collector import Collector
 from kmon.model.fleet import Part, merge, placeholder
 from kmon.model.identity import Context, split_ref
 from kmon.model.replication import ReplicationRule
-from kmon.model.snapshot import FleetSnapshot
+from kmon.model.snapshot import FleetSnapshot, SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,10 @@ class FleetCollector:
         rules: Sequence[ReplicationRule] = (),
         refresh_sec: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        bare: Sequence[str] = (),
     ) -> None:
+        """``bare``: the --stream names given without a context, found if any context
+        holds them."""
         if not members:
             raise ValueError("a fleet needs at least one context")
         self.members = list(members)
@@ -57,6 +61,8 @@ class FleetCollector:
         self._running: dict[str, threading.Thread] = {}
         self._last: dict[str, FleetSnapshot] = {}
         self._lock = threading.Lock()
+        self._focus: str | None = None
+        self._bare = frozenset(bare)
 
     @property
     def collectors(self) -> list[Collector]:
@@ -66,8 +72,11 @@ class FleetCollector:
         """Poll every context at once; ``complete`` (one-shot use) waits for all of them."""
         if len(self.members) == 1:  # one context: polled here, as it always was
             ctx, collector = self.members[0]
-            return merge([Part(ctx, collector.poll(complete=complete))], self._rules)
+            return merge(
+                [Part(ctx, collector.poll(complete=complete))], self._rules, focus=self._focus
+            )
         with self._lock:
+            started = []
             for ctx, collector in self.members:
                 running = self._running.get(ctx.label)
                 if running is None or not running.is_alive():
@@ -80,25 +89,33 @@ class FleetCollector:
                     )
                     self._running[ctx.label] = thread
                     thread.start()
+                    started.append(thread)
+            # Only the polls started now are waited for: a context still busy with an earlier
+            # poll is shown as slow at once, not waited for at every refresh.
             deadline = None if complete else time.monotonic() + wait_for(self._refresh)
-            for thread in self._running.values():
+            for thread in started if not complete else self._running.values():
                 thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             parts = []
             for ctx, _ in self.members:
                 slow = self._running[ctx.label].is_alive()
                 snap = self._last.get(ctx.label)
                 if snap is None:
-                    why = f"no answer yet from {ctx.label} (its first poll is still running)"
-                    snap = placeholder(ctx, self._clock(), self._refresh, why)
+                    snap = placeholder(ctx, self._clock(), self._refresh)
                 parts.append(Part(ctx, snap, slow=slow))
-            return merge(parts, self._rules)
+            return merge(parts, self._rules, focus=self._focus, bare=self._bare)
 
     def _poll_one(self, ctx: Context, collector: Collector, complete: bool) -> None:
-        snap = collector.poll(complete=complete)  # never raises (see Collector.poll)
-        self._last[ctx.label] = snap
+        try:
+            self._last[ctx.label] = collector.poll(complete=complete)
+        except Exception as exc:  # a context's failure must show, never end its polling
+            log.exception("poll of %s failed", ctx.label)
+            last = self._last.get(ctx.label) or placeholder(ctx, self._clock(), self._refresh)
+            failed = SourceStatus("streams", None, f"kmon could not poll {ctx.label}: {exc}")
+            self._last[ctx.label] = replace(last, sources=(failed, *last.sources))
 
     def set_focus(self, key: str | None, window_sec: int = 3600) -> None:
         """The stream on screen, by its key (``label/name`` with several contexts)."""
+        self._focus = key
         label, name = split_ref(key) if key is not None else (None, None)
         single = len(self.members) == 1
         for ctx, collector in self.members:

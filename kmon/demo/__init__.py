@@ -15,8 +15,17 @@ The fleet (us-east-1), one story per stream:
     user-profiles      split a few minutes in: closed parents, open children, child leases
     audit-trail        quiet, 7-day retention
 
-Three hours of 1-minute history are backfilled at start; then each completed minute is
-published. See world.py for the lifecycle and traffic.py for the model.
+and a second region (eu-west-1) on the same endpoint:
+
+    clickstream        standby replica of us-east-1's clickstream, written by the Lambda
+                       cs-replicate-eu-west-1 (an event source mapping on the us-east-1
+                       stream), which falls minutes behind for 12 of every 40 minutes
+    orders-events      the same name as in us-east-1, a seventh of its traffic (KCL
+                       order-enricher)
+    consent-events     only in eu-west-1 (Lambda consent-sync)
+
+Three hours of 1-minute history are backfilled at start in both regions; then each completed
+minute is published. See world.py for the lifecycle and traffic.py for the model.
 """
 
 from __future__ import annotations

@@ -17,9 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def build_fleet(
-    clients: dict[str, Any], specs: tuple[StreamSpec, ...], seed: int, region: str
+    clients: dict[str, Any],
+    specs: tuple[StreamSpec, ...],
+    seed: int,
+    region: str,
+    *,
+    scope: str = "",
 ) -> tuple[dict[str, StreamIO], dict[str, LeaseTable]]:
-    """Create every stream and its consumers; returns each stream's I/O and lease table."""
+    """Create every stream and its consumers; returns each stream's I/O and lease table.
+    `scope` (the fleet's) gives a KCL application deployed in two regions its own workers."""
     k = clients["kinesis"]
     streams: dict[str, StreamIO] = {}
     leases: dict[str, LeaseTable] = {}
@@ -47,7 +53,8 @@ def build_fleet(
             if c.kind == "efo":
                 k.register_stream_consumer(StreamARN=summary["StreamARN"], ConsumerName=c.name)
             elif c.kind == "kcl":
-                rng = random.Random(f"{seed}/{c.name}/leases")
+                key = f"{seed}/{scope}/{c.name}" if scope else f"{seed}/{c.name}"
+                rng = random.Random(f"{key}/leases")
                 table = LeaseTable(clients["dynamodb"], c.name, c.workers, rng)
                 table.create()
                 for sid in sio.open:

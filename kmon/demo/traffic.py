@@ -8,6 +8,10 @@ consumer a count of records it has processed, and iterator age is how long ago t
 record it has not processed arrived. Nothing here is a hard-coded throttle count: throttles
 appear only when offered load exceeds a bucket.
 
+A replica stream (spec.replica) has no producers of its own: each minute it is offered what
+its replicator processed in the source stream that minute (`feed`), so it receives the
+source's records as late as the replicator is behind.
+
 Time is epoch seconds (floats); every random draw comes from the stream's own seeded
 `random.Random`, so a seed and a start time reproduce the same minutes.
 """
@@ -148,10 +152,12 @@ def _poisson(rng: random.Random, lam: float) -> int:
 class StreamModel:
     """One stream's offered load, shards, limits and consumers; advanced one minute at a time."""
 
-    def __init__(self, spec: StreamSpec, seed: int, t0: float) -> None:
+    def __init__(self, spec: StreamSpec, seed: int, t0: float, scope: str = "") -> None:
         self.spec = spec
         self.t0 = t0  # world start: story events are relative to it
-        self.rng = random.Random(f"{seed}/{spec.name}")
+        # `scope` keeps same-named streams of two fleets (regions) from drawing alike.
+        self.rng = random.Random(f"{seed}/{scope}/{spec.name}" if scope else f"{seed}/{spec.name}")
+        self.fed = 0.0  # replicas: records per second the replicator writes this minute
         self.shards: dict[str, ShardModel] = {}
         weights = spec.key_skew or tuple(
             1.0 + 0.06 * _clamped_gauss(self.rng) for _ in range(spec.shards)
@@ -212,9 +218,15 @@ class StreamModel:
 
     # -- load --------------------------------------------------------------------------
 
+    def feed(self, records: float) -> None:
+        """A replica's load for the next minute: what its replicator processed."""
+        self.fed = records / 60.0
+
     def offered_rate(self, t: float) -> float:
         """Records per second the producers try to write at time t (before noise)."""
         spec = self.spec
+        if spec.replica:
+            return self.fed
         hour = (t % 86_400) / 3_600
         daily = 1.0 + spec.daily_amplitude * math.sin(
             2 * math.pi * (hour - spec.peak_hour_utc + 6) / 24
@@ -233,7 +245,7 @@ class StreamModel:
 
     def capacity(self, c: ConsumerSpec, t: float) -> float | None:
         d = c.degradation
-        if d is not None and t >= self.t0 + d.starts_min * 60:
+        if d is not None and d.active((t - self.t0) / 60):
             return d.records_per_sec
         return c.records_per_sec
 
@@ -469,8 +481,10 @@ class StreamModel:
 class TrafficModel:
     """All streams of the fleet, stepped together one minute at a time."""
 
-    def __init__(self, specs: tuple[StreamSpec, ...], seed: int, t0: float) -> None:
-        self.streams = {spec.name: StreamModel(spec, seed, t0) for spec in specs}
+    def __init__(
+        self, specs: tuple[StreamSpec, ...], seed: int, t0: float, scope: str = ""
+    ) -> None:
+        self.streams = {spec.name: StreamModel(spec, seed, t0, scope) for spec in specs}
 
     def step(self, start: float) -> dict[str, StreamMinute]:
         return {name: model.step(start) for name, model in self.streams.items()}

@@ -1,5 +1,9 @@
 """DemoWorld: moto's server in-process, the demo fleet, and a thread that keeps it alive.
 
+The world spans two regions on the one endpoint: the primary (us-east-1) with the story
+fleet, and a replica region (eu-west-1) with a small fleet of its own, one stream of which a
+Lambda replicator in the primary region copies there (region.py holds what each region has).
+
 The world talks to its emulator only through boto3 over HTTP, like any client. The only
 in-process reach into moto is for speed and fidelity of the emulator itself (metric_index.py,
 moto_patches.py), applied to the demo's own backend instances.
@@ -15,10 +19,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import emulator, moto_patches, publisher, resources
-from .fleet import HISTORY_MINUTES, StreamSpec, default_fleet
-from .kcl import LeaseTable
-from .stream_ops import StreamIO
+from . import emulator, moto_patches
+from .fleet import (
+    HISTORY_MINUTES,
+    REPLICA_REGION,
+    StreamSpec,
+    default_fleet,
+    replica_fleet,
+    replicator_name,
+    with_replicator,
+)
+from .region import RegionFleet
 from .traffic import StreamMinute, TrafficModel
 
 log = logging.getLogger(__name__)
@@ -44,14 +55,16 @@ def _floor_minute(epoch: float) -> float:
 class DemoWorld:
     """A simulated Kinesis fleet on an in-process moto server.
 
-    `start()` / `stop()` (or `with DemoWorld(...) as world:`); `endpoint`, `region` and
-    `stream_names` say where to look. `clock` (returning an aware datetime) is the simulated
-    time source; it defaults to the wall clock, so a new minute is published each time a
-    wall-clock minute completes. Tests pass their own clock and drive time with
-    `advance_to(t)` or `step()`. `reshard_after_sec` is when the resharding stream splits;
-    `history_minutes` how much history is backfilled and kept; `metric_index=False` leaves
-    moto's CloudWatch store as it is (benchmarks); `run_thread=False` publishes only when
-    asked to.
+    `start()` / `stop()` (or `with DemoWorld(...) as world:`); `endpoint`, `region` (the
+    primary) and `stream_names` (the primary's streams) say where to look; `regions`,
+    `streams_by_region` and `replication` say what else there is. `clock` (returning an
+    aware datetime) is the simulated time source; it defaults to the wall clock, so a new
+    minute is published each time a wall-clock minute completes. Tests pass their own clock
+    and drive time with `advance_to(t)` or `step()`. `reshard_after_sec` is when the
+    resharding stream splits; `history_minutes` how much history is backfilled and kept;
+    `metric_index=False` leaves moto's CloudWatch store as it is (benchmarks);
+    `run_thread=False` publishes only when asked to. `replica_region` is the second region
+    (None, or the primary itself, for a world in one region); `replica` its fleet.
     """
 
     def __init__(
@@ -66,6 +79,8 @@ class DemoWorld:
         metric_index: bool = True,
         run_thread: bool = True,
         fleet: tuple[StreamSpec, ...] | None = None,
+        replica_region: str | None = REPLICA_REGION,
+        replica: tuple[StreamSpec, ...] | None = None,
     ) -> None:
         self.seed = seed
         self.port = port
@@ -75,8 +90,17 @@ class DemoWorld:
         self.history_minutes = history_minutes
         self.use_metric_index = metric_index
         self.run_thread = run_thread
-        self.specs = fleet or default_fleet()
-        self.stream_names: list[str] = [s.name for s in self.specs]
+        second = replica_region if replica_region and replica_region != region else None
+        self.replica_region = second
+        # function -> (source, replica), as "region/stream"
+        self.replicators: dict[str, tuple[str, str]] = {}
+        self._links: list[tuple[str, str]] = []  # (replicated stream, replicator function)
+        self._fleets = self._lay_out(fleet or default_fleet(), second, replica)
+        self.specs = self._fleets[0].specs  # the primary's, with any replicator
+        self.stream_names: list[str] = list(self._fleets[0].stream_names)
+        self.regions: tuple[str, ...] = tuple(f.name for f in self._fleets)
+        # (("us-east-1/clickstream", "eu-west-1/clickstream"),): each source and its replica
+        self.replication: tuple[tuple[str, str], ...] = tuple(self.replicators.values())
         self.endpoint = ""
         self.account_id = ""
         self.started_at: datetime | None = None
@@ -87,15 +111,38 @@ class DemoWorld:
         self.updating_until: float | None = None  # epoch when resharded streams turn ACTIVE
         self.next_minute = 0.0  # epoch start of the next minute to publish
         self._server: Any = None
-        self._clients: dict[str, Any] = {}
-        self._io: dict[str, StreamIO] = {}
-        self._leases: dict[str, LeaseTable] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._running = False
-        self._owns_backends = False  # True once this world has claimed its region's emulator
+
+    def _lay_out(
+        self,
+        specs: tuple[StreamSpec, ...],
+        second: str | None,
+        replica: tuple[StreamSpec, ...] | None,
+    ) -> list[RegionFleet]:
+        """The primary region's fleet, then the replica region's (if any); each replica
+        stream's source in the primary gains the Lambda replicator that copies it."""
+        if second is None:
+            return [RegionFleet(self.region, specs, self.seed)]
+        replica_specs = replica or replica_fleet()
+        for spec in replica_specs:
+            if spec.replica:
+                specs = with_replicator(specs, spec.name, second)
+                function = replicator_name(spec.name, second)
+                self._links.append((spec.name, function))
+                self.replicators[function] = (
+                    f"{self.region}/{spec.name}",
+                    f"{second}/{spec.name}",
+                )
+        # The replica fleet draws as "replica", not by its region's name: like the primary,
+        # a seed gives the same fleet whichever region it is placed in.
+        return [
+            RegionFleet(self.region, specs, self.seed),
+            RegionFleet(second, replica_specs, self.seed, scope="replica", first_stream=len(specs)),
+        ]
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -119,19 +166,21 @@ class DemoWorld:
             host, port = self._server.get_host_and_port()
             self.port = port
             self.endpoint = f"http://{host}:{port}"
-            self._clients = emulator.make_clients(self.endpoint, self.region)
-            self.account_id = self.client("sts").get_caller_identity()["Account"]
+            primary = self._fleets[0]
+            for f in self._fleets:
+                f.connect(self.endpoint)
+            self.account_id = primary.client("sts").get_caller_identity()["Account"]
+            for f in self._fleets:
+                f.account_id = self.account_id
             self._patch_backends()
-            self._io, self._leases = resources.build_fleet(
-                self._clients, self.specs, self.seed, self.region
-            )
-            kinesis = self._backends()["kinesis"]
-            moto_patches.check_sequence_numbers(kinesis)
-            for i, name in enumerate(self.stream_names):
-                moto_patches.aws_sequence_numbers(kinesis.streams[name], i)
+            for f in self._fleets:
+                f.build()
+            self._tag_replicas()
             now = self.clock()
             self.started_at = now
-            self.model = TrafficModel(self.specs, self.seed, now.timestamp())
+            for f in self._fleets:
+                f.start_model(now.timestamp())
+            self.model = primary.model
             self._backfill(_floor_minute(now.timestamp()))
         except BaseException:
             self.stop()
@@ -171,106 +220,92 @@ class DemoWorld:
 
     # -- clients and backends ----------------------------------------------------------
 
-    def client(self, service: str) -> Any:
-        return self._clients[service]
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The world's own client for `service` in `region` (the primary by default)."""
+        return self._fleet(region).client(service)
+
+    def _fleet(self, region: str | None = None) -> RegionFleet:
+        for f in self._fleets:
+            if region is None or f.name == region:
+                return f
+        raise KeyError(f"the demo world has no region {region!r}")
 
     def _backends(self) -> dict[str, Any]:
-        return emulator.backends(self.account_id, self.region)
+        return self._fleets[0].backends()
 
     def _patch_backends(self) -> None:
         emulator.check_moto_version()
-        b = self._backends()
-        if b["kinesis"].streams.keys() & set(self.stream_names):
-            raise RuntimeError(
-                f"the emulator in this process already has demo streams in {self.region}; "
-                "stop the other DemoWorld first or use another region"
-            )
-        self._owns_backends = True
-        moto_patches.quiet_kinesis_metrics(b["kinesis"])
-        moto_patches.simulated_lambda(b["lambda"])
-        # DescribeLimits and DescribeAccountSettings answer for the fleet built here.
-        moto_patches.true_limits(b["kinesis"])
-        moto_patches.account_settings(b["kinesis"])
-        if self.use_metric_index:
-            from . import metric_index
+        # Refuse before claiming anything: another world's streams stay untouched.
+        for f in self._fleets:
+            f.check_free()
+        for f in self._fleets:
+            f.claim(self.use_metric_index)
+        self.metric_index = self._fleets[0].metric_index
 
-            self.metric_index = metric_index.install(b["cloudwatch"])
+    def _tag_replicas(self) -> None:
+        # Where a replica's records come from, as teams tag it (a hint for whoever looks).
+        for source, target in self.replication:
+            region, stream = target.split("/", 1)
+            self.client("kinesis", region).add_tags_to_stream(
+                StreamName=stream, Tags={"replica-of": source}
+            )
 
     def _teardown_resources(self) -> None:
         # Leave nothing behind for a later world in the same process.
-        if not self._owns_backends:
+        if not self.account_id:
             return
-        resources.delete_roles(self._clients, self.specs, self.region)
-        if self.account_id:
-            backends = self._backends()
-            gone: list[Any] = list(backends["cloudwatch"].metric_data)
-            for stream in backends["kinesis"].streams.values():
-                for shard in stream.shards.values():
-                    gone.extend(shard.records.values())
-            for backend in backends.values():
-                backend.reset()
-            moto_patches.forget(gone)
-            moto_patches.forget_replaced_items()
+        gone: list[Any] = []
+        for f in self._fleets:
+            try:
+                gone.extend(f.teardown())
+            except Exception:  # the other regions are cleaned up all the same
+                log.debug("demo world teardown of %s failed", f.name, exc_info=True)
+        moto_patches.forget(gone)
+        moto_patches.forget_replaced_items()
 
     # -- time --------------------------------------------------------------------------
 
+    def _step_models(self, start: float) -> list[dict[str, StreamMinute]]:
+        """Step every region's model one minute, the primary first: each replica is offered
+        what its replicator processed in the source this minute."""
+        primary, *others = self._fleets
+        assert primary.model is not None
+        first = primary.model.step(start)
+        out = [first]
+        for f in others:
+            assert f.model is not None
+            for stream, function in self._links:
+                if stream in f.model.streams:
+                    done = next(c for c in first[stream].consumers if c.name == function)
+                    f.model.streams[stream].feed(done.records)
+            out.append(f.model.step(start))
+        return out
+
     def _backfill(self, now_minute: float) -> None:
-        assert self.model is not None
         first = now_minute - self.history_minutes * 60
-        datums: list[tuple[str, Any]] = []
-        wanted: dict[str, list[tuple[float, str, int]]] = {n: [] for n in self.stream_names}
-        results: dict[str, StreamMinute] = {}
+        datums: list[list[tuple[str, Any]]] = [[] for _ in self._fleets]
+        wanted: list[dict[str, list[tuple[float, str, int]]]] = [
+            {n: [] for n in f.stream_names} for f in self._fleets
+        ]
+        results: list[dict[str, StreamMinute]] = []
         for i in range(self.history_minutes):
             start = first + i * 60
-            results = self.model.step(start)
+            results = self._step_models(start)
             # Sample records: every minute for the last 90, every fifth before (memory, time).
             sampled = self.history_minutes - i <= BACKFILL_DENSE_SAMPLES or i % 5 == 0
-            for spec in self.specs:
-                datums.extend(publisher.minute_datums(spec, results[spec.name]))
+            for n, f in enumerate(self._fleets):
+                datums[n].extend(f.datums(results[n]))
                 if sampled:
-                    wanted[spec.name].extend(self._samples(spec, results[spec.name]))
-        for name, items in wanted.items():
-            self._put_samples(name, items)
-        self._consume(results, resume=True)
-        for table in self._leases.values():
-            table.renew(self.history_minutes)
-            table.write()
-        publisher.put_all(self.client("cloudwatch"), datums)
+                    for spec in f.specs:
+                        wanted[n][spec.name].extend(f.samples(spec, results[n][spec.name]))
+        for n, f in enumerate(self._fleets):
+            for name, items in wanted[n].items():
+                f.put_samples(name, items)
+            if results:
+                f.consume(results[n], resume=True)
+            f.renew_leases(self.history_minutes)
+            f.publish(datums[n])
         self.next_minute = now_minute
-
-    def _put_samples(self, stream: str, wanted: list[tuple[float, str, int]]) -> None:
-        placed = self._io[stream].put_samples(wanted)
-        moto_patches.stamp_arrivals(self._backends()["kinesis"].streams[stream], placed)
-
-    def _samples(self, spec: StreamSpec, m: StreamMinute) -> list[tuple[float, str, int]]:
-        sio = self._io[spec.name]
-        if spec.quiet:
-            return [(m.start, s.shard_id, round(s.records)) for s in m.shards if round(s.records)]
-        return [(m.start, sid, 1) for sid in sio.open]
-
-    def _consume(self, results: dict[str, StreamMinute], resume: bool = False) -> None:
-        """Polling consumers really read up to what they have processed; KCL checkpoints.
-        With `resume` (after the backfill) each starts at its position with one small read."""
-        for spec in self.specs:
-            sio = self._io[spec.name]
-            table = self._leases.get(spec.name)
-            for cm in results[spec.name].consumers:
-                if cm.kind not in ("kcl", "polling"):
-                    continue
-                for sid, position in cm.position.items():
-                    target = sio.target_seq(sid, position)
-                    if target is None:
-                        seq = None
-                    elif resume:
-                        seq = sio.resume_at(cm.name, sid, target)
-                    else:
-                        seq = sio.read_to(cm.name, sid, target)
-                    if table is None or cm.kind != "kcl" or sid not in table.leases:
-                        continue
-                    if cm.finished.get(sid):
-                        table.finish(sid, set(sio.children(sid)))
-                    elif seq is not None:
-                        table.checkpoint(sid, seq)
 
     def advance_to(self, t: datetime) -> int:
         """Publish every minute completed by time `t`; returns how many were published."""
@@ -316,29 +351,23 @@ class DemoWorld:
         return self.started_at.timestamp() + self.reshard_after_sec
 
     def _step_minute(self, start: float) -> None:
-        assert self.model is not None
-        results = self.model.step(start)
-        datums: list[tuple[str, Any]] = []
-        for spec in self.specs:
-            m = results[spec.name]
-            datums.extend(publisher.minute_datums(spec, m))
-            samples = self._samples(spec, m)
-            if samples:
-                self._put_samples(spec.name, samples)
-        self._consume(results)
-        for table in self._leases.values():
-            table.renew()
-            table.write()
-        publisher.put_all(self.client("cloudwatch"), datums)
+        results = self._step_models(start)
+        for f, res in zip(self._fleets, results, strict=True):
+            for spec in f.specs:
+                f.put_samples(spec.name, f.samples(spec, res[spec.name]))
+            f.consume(res)
+            f.renew_leases()
+            f.publish(f.datums(res))
 
     def _reshard(self) -> None:
         """Split every open shard of the resharding streams (SplitShard at the midpoint)."""
-        assert self.model is not None
+        primary = self._fleets[0]
+        assert primary.model is not None
         self.resharded = True
         for spec in self.specs:
             if not spec.reshard:
                 continue
-            sio = self._io[spec.name]
+            sio = primary.io[spec.name]
             sio.refresh_shards()
             parents = list(sio.open)
             splits = [(sid, sio.midpoint(sid)) for sid in parents]
@@ -347,16 +376,14 @@ class DemoWorld:
                 kinesis.streams[spec.name], functools.partial(self._split, spec.name, splits)
             )
             moto_patches.route_to_open_shards(kinesis, spec.name)
-            moto_patches.aws_sequence_numbers(
-                kinesis.streams[spec.name], self.stream_names.index(spec.name)
-            )
+            primary.number(spec.name)
             sio.refresh_shards()
             children: dict[str, tuple[str, str]] = {}
             for parent in parents:
                 kids = sio.children(parent)
                 children[parent] = (kids[0], kids[1])
-            self.model.streams[spec.name].split(children)
-            table = self._leases.get(spec.name)
+            primary.model.streams[spec.name].split(children)
+            table = primary.leases.get(spec.name)
             if table is not None:
                 for kid in sorted(c for pair in children.values() for c in pair):
                     table.add(kid, sio.hash_ranges[kid], sio.parents[kid])
@@ -381,33 +408,33 @@ class DemoWorld:
         """Forget datapoints older than the history window (plus a margin)."""
         cutoff_epoch = self.next_minute - (self.history_minutes + PRUNE_MARGIN_MINUTES) * 60
         cutoff = datetime.fromtimestamp(cutoff_epoch, tz=timezone.utc).replace(tzinfo=None)
-        if self.metric_index is not None:
-            dropped = self.metric_index.prune(cutoff)
-        else:
-            cw = self._backends()["cloudwatch"]
-            dropped = [md for md in cw.metric_data if md.timestamp < cutoff]
-            cw.metric_data = [md for md in cw.metric_data if md.timestamp >= cutoff]
-        moto_patches.forget(dropped)
+        for f in self._fleets:
+            moto_patches.forget(f.prune(cutoff))
         moto_patches.forget_replaced_items()
         self.expire_records(self.next_minute)
 
     def expire_records(self, now: float) -> int:
         """Records past their stream's retention period expire (moto never expires them)."""
-        streams = self._backends()["kinesis"].streams
         gone: list[Any] = []
-        for spec in self.specs:
-            before = now - spec.retention_hours * 3600
-            cuts = self._io[spec.name].expire(before)
-            gone.extend(moto_patches.expire_records(streams[spec.name], cuts))
+        for f in self._fleets:
+            gone.extend(f.expire_records(now))
         moto_patches.forget(gone)
         return len(gone)
 
     # -- introspection -----------------------------------------------------------------
 
     @property
+    def streams_by_region(self) -> dict[str, list[str]]:
+        """Each region's stream names, the primary first."""
+        return {f.name: list(f.stream_names) for f in self._fleets}
+
+    def stream_names_in(self, region: str) -> list[str]:
+        return list(self._fleet(region).stream_names)
+
+    @property
     def kcl_tables(self) -> dict[str, str]:
-        """Lease table -> the stream its KCL application reads."""
-        return {table.app: stream for stream, table in self._leases.items()}
+        """Lease table -> the stream its KCL application reads (the primary region's)."""
+        return {table.app: stream for stream, table in self._fleets[0].leases.items()}
 
     @property
     def published_until(self) -> datetime:
@@ -415,7 +442,8 @@ class DemoWorld:
         return datetime.fromtimestamp(self.next_minute, tz=timezone.utc)
 
     def stored_datapoints(self) -> int:
-        return len(self._backends()["cloudwatch"].metric_data)
+        """Datapoints held in the emulator's CloudWatch, all regions together."""
+        return sum(f.stored_datapoints() for f in self._fleets)
 
     def history_start(self) -> datetime:
         return self.published_until - timedelta(minutes=self.history_minutes)

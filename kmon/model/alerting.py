@@ -99,6 +99,7 @@ class Alert:
             "region": self.region,
             "account": self.account,
             "context": self.context,
+            "key": self.subject,
             "from": self.from_,
             "to": self.to,
             "severity": self.severity,

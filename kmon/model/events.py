@@ -20,6 +20,12 @@ class Event:
     severity: str = "ok"  # the stream-level severity this state means: ok | warn | crit
     seen_at: int | None = None  # when kmon noticed the change
     context: str | None = None  # the label of the context the stream lives in
+    qualified: bool = False  # several contexts: the stream is known by ``label/name``
+
+    @property
+    def key(self) -> str:
+        """The stream's key in the fleet, as StreamState.key."""
+        return f"{self.context}/{self.stream}" if self.qualified and self.context else self.stream
 
     @property
     def recovery(self) -> bool:
@@ -30,6 +36,7 @@ class Event:
             "at": iso_epoch(self.at),
             "seen_at": iso_epoch(self.seen_at),
             "stream": self.stream,
+            "key": self.key,
             "subject": {"kind": self.subject_kind, "name": self.subject},
             "from": self.from_,
             "to": self.to,

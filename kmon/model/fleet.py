@@ -7,18 +7,18 @@ Pure: the fleet collector polls the contexts and hands their snapshots here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kmon.model.cadence import Plan
+from kmon.model.findings import Finding, q
 from kmon.model.identity import Context, stream_key
 from kmon.model.replication import ReplicationRule, with_replication
 from kmon.model.snapshot import (
     ApiUsage,
     ContextStatus,
     FleetSnapshot,
-    SourceStatus,
     context_freshness,
     is_note,
 )
@@ -54,16 +54,27 @@ def context_status(part: Part) -> ContextStatus:
     )
 
 
-def merge(parts: Sequence[Part], rules: Sequence[ReplicationRule] = ()) -> FleetSnapshot:
+def merge(
+    parts: Sequence[Part],
+    rules: Sequence[ReplicationRule] = (),
+    *,
+    focus: str | None = None,
+    bare: Collection[str] = frozenset(),
+) -> FleetSnapshot:
     """The fleet's snapshot. One context gives its own snapshot, its streams and events
     labelled; several give every stream keyed ``label/name``, every source and event marked
-    with its context, the API use and cost summed and each context's status listed."""
+    with its context, the API use and cost summed and each context's status listed.
+    ``focus``: the key of the stream on screen, whose detail is kept. ``bare``: --stream
+    names given without a context, which are found if any context holds them."""
     statuses = tuple(context_status(p) for p in parts)
     if len(parts) == 1:
         part = parts[0]
         snap = part.snapshot
         label = part.context.label
-        streams = [replace(s, context=label) for s in snap.streams]
+        streams = [
+            replace(s, context=label, findings=aimed(s.findings, part.context, s.region))
+            for s in snap.streams
+        ]
         return replace(
             snap,
             streams=tuple(with_replication(streams, rules)),
@@ -78,16 +89,23 @@ def merge(parts: Sequence[Part], rules: Sequence[ReplicationRule] = ()) -> Fleet
     for part in parts:
         label = part.context.label
         snap = part.snapshot
-        streams += [replace(s, context=label, qualified=True) for s in snap.streams]
-        sources += [replace(s, context=label) for s in snap.sources]
-        events += [
-            replace(e, stream=stream_key(label, e.stream), context=label) for e in snap.events
+        streams += [
+            replace(
+                s,
+                context=label,
+                qualified=True,
+                findings=aimed(s.findings, part.context, s.region),
+            )
+            for s in snap.streams
         ]
+        sources += [replace(s, context=label) for s in snap.sources]
+        events += [replace(e, context=label, qualified=True) for e in snap.events]
         unmatched += [stream_key(label, t) for t in snap.unmatched_lease_tables]
-        if snap.detail is not None and detail is None:
-            detail = replace(snap.detail, name=stream_key(label, snap.detail.name))
+        shown = snap.detail
+        if shown is not None and stream_key(label, shown.name) == focus:
+            detail = replace(shown, name=focus)
     # A bare --stream name is found if any context holds it: the others' "not found" is noise.
-    found = {f"stream:{s.name}" for s in streams}
+    found = {f"stream:{s.name}" for s in streams if s.name in bare}
     sources = [s for s in sources if s.name not in found]
     snaps = [p.snapshot for p in parts]
     events.sort(key=lambda e: (e.seen_at or e.at, e.at), reverse=True)
@@ -111,6 +129,22 @@ def merge(parts: Sequence[Part], rules: Sequence[ReplicationRule] = ()) -> Fleet
         quotas=None,
         contexts=statuses,
     )
+
+
+def aimed(
+    findings: tuple[Finding, ...], context: Context, region: str | None
+) -> tuple[Finding, ...]:
+    """Commands to copy that go where the stream is: the shell's default region and profile
+    may be another's. (A role's context names no profile: the command needs that role.)"""
+    where = ""
+    region = region or context.region
+    if region and region != "?":
+        where += f" --region {region}"
+    if context.profile and not context.role_arn:
+        where += f" --profile {q(context.profile)}"
+    if not where:
+        return findings
+    return tuple(replace(f, command=f.command + where) if f.command else f for f in findings)
 
 
 def total_api(usages) -> ApiUsage:
@@ -139,8 +173,9 @@ def total_api(usages) -> ApiUsage:
     )
 
 
-def placeholder(context: Context, now: datetime, refresh_sec: float, why: str) -> FleetSnapshot:
-    """What a context that has never answered contributes: no streams, and why."""
+def placeholder(context: Context, now: datetime, refresh_sec: float) -> FleetSnapshot:
+    """What a context whose first poll has not answered yet contributes: nothing (it is
+    shown as slow, not failed)."""
     return FleetSnapshot(
         generated_at=now,
         region=context.region or "?",
@@ -149,6 +184,6 @@ def placeholder(context: Context, now: datetime, refresh_sec: float, why: str) -
         profile=context.profile,
         refresh_sec=refresh_sec,
         streams=(),
-        sources=(SourceStatus("streams", None, why),),
+        sources=(),
         api=ApiUsage(0, 0, 0.0, 0.0),
     )

@@ -56,8 +56,17 @@ def _copier(source: StreamState, target: StreamState, name: str | None) -> Consu
     readers = [c for c in source.consumers if c.kind in COPIER_KINDS]
     if name is not None:
         return next((c for c in readers if c.name == name), None)
-    hints = {h.lower() for h in (target.context, target.region) if h}
-    return next((c for c in readers if any(h in c.name.lower() for h in hints)), None)
+    # The target's label, and its region when it is another region: two accounts' streams
+    # in one region are told apart by label only (a consumer named after its own region
+    # copies nothing).
+    hints = {target.context} if target.region == source.region else {target.context, target.region}
+    hints = {h.lower() for h in hints if h} - {h.lower() for h in (source.context,) if h}
+    return next((c for c in readers if any(f"-{h}-" in _words(c.name) for h in hints)), None)
+
+
+def _words(name: str) -> str:
+    """The name with separators around it, so a hint matches whole parts only."""
+    return f"-{name.lower().replace('_', '-').replace('.', '-')}-"
 
 
 def pairs(

@@ -162,6 +162,7 @@ class StreamState:
             if self.warm_current_mibps is None and self.warm_target_mibps is None
             else {"current_mibps": self.warm_current_mibps, "target_mibps": self.warm_target_mibps},
             "efo_consumer_limit": self.efo_consumer_limit,
+            "key": self.key,
             "context": self.context,
             "account": self.account,
             "region": self.region,

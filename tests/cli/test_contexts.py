@@ -116,3 +116,30 @@ def test_bad_contexts_are_refused_with_a_reason(tmp_path, text, needle):
     with pytest.raises(ConfigError) as err:
         settings_from(tmp_path, text)
     assert needle in str(err.value)
+
+
+def test_one_listed_region_is_watched_and_lists_with_contexts_are_refused(tmp_path):
+    s = settings_from(tmp_path, 'regions = ["eu-west-1"]\n')
+    assert s.fleet() == (Context("eu-west-1", "eu-west-1"),)
+    with pytest.raises(ConfigError) as err:
+        settings_from(tmp_path, 'regions = ["eu-west-1"]\n[[contexts]]\nregion = "us-east-1"\n')
+    assert "regions and [[contexts]] both say what to watch" in str(err.value)
+
+
+def test_events_from_a_slow_context_are_printed_though_newer_ones_came_first():
+    import io
+
+    from kmon.cli import EventLines
+    from kmon.model.events import Event
+
+    out = io.StringIO()
+    lines = EventLines(out)
+    newer = Event(200, "orders", "stream", "orders", "warn", None, context="us-east-1")
+    older = Event(100, "orders", "stream", "orders", "crit", None, context="eu-west-1")
+    assert lines.write_new([newer]) == 1
+    assert lines.write_new([newer, older]) == 1  # came in late, from the slow context
+    assert lines.write_new([newer, older]) == 0
+    assert [json.loads(x)["context"] for x in out.getvalue().splitlines()] == [
+        "us-east-1",
+        "eu-west-1",
+    ]

@@ -140,11 +140,38 @@ def test_a_hung_context_does_not_hold_up_the_others(two_regions):
         started = time.monotonic()
         snap = fleet.poll()
         took = time.monotonic() - started
+        # The next refresh does not wait for it again: it is still busy with its last poll.
+        started = time.monotonic()
+        again = fleet.poll()
+        took_again = time.monotonic() - started
         proxy.clear()
     assert took < 4.0  # the wait for a slow context (2.5 s at refresh 5), not its timeouts
+    assert took_again < 1.5, took_again
     contexts = {c.label: c for c in snap.contexts}
     assert contexts[EU].slow and not contexts[REGION].slow
     assert snap.stream("eu-west-1/orders") is not None  # its last snapshot stands
+    assert {c.label: c.slow for c in again.contexts} == {REGION: False, EU: True}
+    assert [c["status"] for c in json.loads(again.to_json())["contexts"]] == ["ok", "slow"]
+
+
+def test_a_context_that_never_answered_is_slow_not_failed(two_regions):
+    with FaultProxy(two_regions) as proxy:
+        proxy.set("*", "hang")
+        fleet = FleetCollector(
+            [
+                member(REGION, REGION, two_regions, refresh=5.0),
+                member(EU, EU, proxy.url, refresh=5.0),
+            ],
+            refresh_sec=5.0,
+        )
+        snap = fleet.poll()
+        proxy.clear()
+    assert [s.key for s in snap.streams] == ["us-east-1/orders"]
+    assert snap.errors == () and not snap.failing
+    assert {c.label: (c.slow, c.error) for c in snap.contexts} == {
+        REGION: (False, None),
+        EU: (True, None),
+    }
 
 
 def test_a_role_reads_another_account(endpoint, seeder):
@@ -218,6 +245,9 @@ def test_a_bare_stream_name_found_in_one_context_is_no_error_in_the_other(two_re
     us_ctx, us = member(REGION, REGION, two_regions)
     eu_ctx, eu = member(EU, EU, two_regions)
     us.options.streams = eu.options.streams = ["audit"]  # audit lives in eu-west-1 only
-    snap = FleetCollector([(us_ctx, us), (eu_ctx, eu)]).poll(complete=True)
+    snap = FleetCollector([(us_ctx, us), (eu_ctx, eu)], bare=["audit"]).poll(complete=True)
     assert [s.key for s in snap.streams] == ["eu-west-1/audit"]
     assert snap.errors == ()
+    # Asked for in us-east-1 by name (us-east-1/audit), its absence there is an error.
+    snap = FleetCollector([(us_ctx, us), (eu_ctx, eu)]).poll(complete=True)
+    assert [e.where for e in snap.errors] == ["us-east-1 · stream:audit"]

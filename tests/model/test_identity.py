@@ -92,3 +92,46 @@ def test_a_linked_account_reads_metrics_through_its_regions_monitoring_account()
     assert monitor_of(elsewhere, contexts) is None  # no monitoring account in us-east-1
     assert monitor_of(plain, contexts) is None
     assert monitor_of(hub, contexts) is None
+
+
+def test_commands_to_copy_name_the_region_and_profile_with_several_contexts():
+    from kmon.model.findings import Finding
+    from kmon.model.fleet import Part, merge
+    from kmon.model.health import Health
+    from kmon.model.identity import Context
+    from tests.ui.fleet import snapshot
+
+    split = Finding(
+        Health.CRIT, "hot-shard", "shard", "0", "c", "e", "a", "aws kinesis split-shard --x 1"
+    )
+    us = snapshot([replace(stream("orders", None), findings=(split,))])
+    eu = snapshot([stream("orders", None)])
+    fleet = merge(
+        [Part(Context("a", "us-east-1", "prod"), us), Part(Context("b", "eu-west-1"), eu)]
+    )
+    (cmd,) = [f.command for s in fleet.streams for f in s.findings]
+    assert cmd == "aws kinesis split-shard --x 1 --region us-east-1 --profile prod"
+    # With one context too: the shell's defaults may not be where kmon looked.
+    alone = merge([Part(Context("a", "us-east-1", "prod"), us)])
+    assert alone.streams[0].findings[0].command == cmd
+    # A role's context names no profile (the profile is the role's source, not the account).
+    role = Context("b", "eu-west-1", "prod", "arn:aws:iam::222222222222:role/r")
+    assert merge([Part(role, us)]).streams[0].findings[0].command == (
+        "aws kinesis split-shard --x 1 --region eu-west-1"
+    )
+
+
+def test_two_accounts_in_one_region_are_not_taken_for_a_pair():
+    """prod and staging both in eu-west-1: a consumer named after its own region copies
+    nothing to the other account."""
+    prod = stream("orders", "prod", region="eu-west-1", consumers=[
+        lambda_reader("orders-indexer-eu-west-1", 10),
+    ])  # fmt: skip
+    staging = stream("orders", "staging", region="eu-west-1")
+    assert all(s.replication is None for s in with_replication([prod, staging]))
+    # Named after the other account's label, it is one.
+    prod = replace(prod, consumers=(lambda_reader("orders-to-staging", 10),))
+    assert with_replication([prod, staging])[1].replication.peer == "prod/orders"
+    # Only whole parts of a name count: "prod" is not in "production-sink".
+    staging = replace(staging, consumers=(lambda_reader("production-sink", 10),))
+    assert all(s.replication is None for s in with_replication([stream("orders", "prod"), staging]))

@@ -41,14 +41,16 @@ async def test_same_name_twice_is_two_rows_and_g_goes_through_the_contexts():
         table = app.screen.table
         us_cells = table.cells("us-east-1/orders")
         assert us_cells["in_bytes"].plain == "3.0 MiB/s"
-        assert us_cells["replica"].plain == "→ eu-west-1/orders 4s"
+        assert us_cells["replica"].plain == "→ eu-west-1 4s"
         assert table.cells("eu-west-1/orders")["in_bytes"].plain == "512 KiB/s"
-        assert table.cells("eu-west-1/orders")["replica"].plain == "← us-east-1/orders 4s"
+        assert table.cells("eu-west-1/orders")["replica"].plain == "← us-east-1 4s"
         header = app.screen.header.render_text().plain
-        assert "us-east-1 ok 2" in header and "eu-west-1 ok 1" in header
+        assert "us-east-1 ok 2 streams" in header and "eu-west-1 ok 1 stream" in header
 
         await pilot.press("g")
         assert sorted(names(app)) == ["us-east-1/orders", "us-east-1/payments"]
+        status = table.render_line(table.size.height - 1).text
+        assert "2 of 3 streams in us-east-1" in status
         await pilot.press("g")
         assert names(app) == ["eu-west-1/orders"]
         await pilot.press("g")
@@ -66,7 +68,7 @@ async def test_a_failing_context_is_named_in_the_header_and_on_the_wall():
     async with app.run_test(size=(160, 30)) as pilot:
         await ready(app, pilot, snap)
         header = app.screen.header.render_text().plain
-        assert "eu-west-1 ERR 1" in header and "us-east-1 ok 2" in header
+        assert "eu-west-1 ERR 1 stream" in header and "us-east-1 ok 2 streams" in header
         assert "eu-west-1 · metrics: access denied" in header
     counts = fleet_counts(snap.streams, snap.contexts).plain
     assert counts.startswith("us-east-1 ▲ 1 WARN ✓ 1 OK")

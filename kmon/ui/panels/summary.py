@@ -37,12 +37,13 @@ def replication_text(s: StreamState) -> Text:
     """``→ eu-west-1/orders, replication lag 4s`` (or ``← us-east-1/orders`` on the copy)."""
     r = s.replication
     t = Text()
+    # Spaces end spans rather than start them: every renderer keeps them.
     t.append("→ " if r.role == "source" else "← ", style="bold")
-    t.append(r.peer)
-    t.append(", replication lag ", style="dim")
-    t.append(fmt.duration_ms(r.lag_ms))
+    t.append(f"{r.peer}, ")
+    t.append("replication lag ", style="dim")
+    t.append(fmt.duration_ms(r.lag_ms) + (" " if r.via else ""))
     if r.via:
-        t.append(f" ({r.via})", style="dim")
+        t.append(f"({r.via})", style="dim")
     return t
 
 

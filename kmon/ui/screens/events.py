@@ -14,13 +14,16 @@ from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import TableScreen
 from kmon.ui.styles import STATUS_STYLE
+from kmon.ui.widgets.tables import Col
 
+# Sized from the cells and the terminal: the cause is cut first, then the subject and the
+# stream (whose key is label/name with several contexts).
 COLUMNS = (
-    ("at", "Began", 16),
-    ("stream", "Stream", 22),
-    ("subject", "Subject", 32),
-    ("change", "Change", 18),
-    ("cause", "Cause", 70),
+    Col("at", "Began", 0),
+    Col("stream", "Stream", 0, shrink=16),
+    Col("subject", "Subject", 1, shrink=16),
+    Col("change", "Change", 0),
+    Col("cause", "Cause", 2, shrink=20),
 )
 # What the filter key steps through: everything, then warn and worse, then crit only.
 FILTERS = (("all", ()), ("warn+", ("warn", "crit")), ("crit", ("crit",)))
@@ -42,7 +45,7 @@ def event_row(e: Event) -> tuple[Text, ...]:
         subject = Text("consumer ", style="dim") + subject
     return (
         Text(began.strftime("%m-%d %H:%M:%S")),
-        fmt.plain(e.stream),
+        fmt.plain(e.key),
         subject,
         change,
         fmt.plain(e.cause),
@@ -88,12 +91,7 @@ class EventsScreen(TableScreen):
         )
         if events == self._shown:
             return
-        row = self.table.cursor_row
-        self.table.clear()
-        for i, e in enumerate(events):
-            self.table.add_row(*event_row(e), key=str(i))
-        if events:
-            self.table.move_cursor(row=min(row, len(events) - 1), animate=False)
+        self.table.show_rows({str(i): event_row(e) for i, e in enumerate(events)})
         self._shown = events
 
     def action_next_filter(self) -> None:

@@ -66,28 +66,23 @@ class OverviewScreen(KmonScreen):
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""
         self.filter_input.display = False
+        self.table.set_context(None)
         self.table.set_filter("")
         self._update_no_match()
         self.table.focus()
 
     def action_next_context(self) -> None:
-        """Only one context's streams, then the next's, then all again (the filter says
-        which: ``eu-west-1/``). Sorting by name groups them instead."""
+        """Only one context's streams, then the next's, then all again (the line under the
+        table says which). Sorting by name groups them instead."""
         snap = self.app.snapshot
         labels = [c.label for c in snap.contexts] if snap is not None else []
         if len(labels) < 2:
             self.app.flash("one account and region: no other context to show")
             return
-        options = ["", *(f"{label}/" for label in labels)]
-        current = self.table.filter_text
-        value = (
-            options[(options.index(current) + 1) % len(options)]
-            if current in options
-            else options[1]
-        )
-        self.filter_input.value = value
-        self.filter_input.display = bool(value)
-        self.table.set_filter(value)
+        options: list[str | None] = [None, *labels]
+        current = self.table.context_filter
+        i = options.index(current) + 1 if current in options else 1
+        self.table.set_context(options[i % len(options)])
         self._update_no_match()
 
     def action_open_stream(self) -> None:
@@ -113,7 +108,8 @@ class OverviewScreen(KmonScreen):
         hidden = self.table.filter_text and not self.table.row_count
         note.display = bool(hidden)
         if hidden:
-            note.update(Text(f"no stream matches {self.table.filter_text!r} (Esc clears)"))
+            where = f" in {self.table.context_filter}" if self.table.context_filter else ""
+            note.update(Text(f"no stream{where} matches {self.table.filter_text!r} (Esc clears)"))
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:

@@ -34,7 +34,7 @@ COLUMNS = (
 ENHANCED_OFF = (
     "Enhanced (shard-level) monitoring is off for this stream, so per-shard load is not "
     "published. Enable it with: aws kinesis enable-enhanced-monitoring --stream-name {name} "
-    "--shard-level-metrics ALL. Each shard-level metric is billed as a CloudWatch metric "
+    "--shard-level-metrics ALL{where}. Each shard-level metric is billed as a CloudWatch metric "
     "(about ${per_metric:.2f} per metric per month): 7 metrics x {shards} open shards is about "
     "${cost:.2f} a month."
 )
@@ -58,6 +58,7 @@ class ShardsScreen(TableScreen):
         if detail is None or detail.name != self.stream_name:
             return
         shards = detail.shards
+        state = snapshot.stream(self.stream_name)
         open_count = sum(1 for s in shards if s.is_open)
         rules = self.app.thresholds
         hot = [s for s in shards if s.is_open and _hot(s, rules)]
@@ -86,7 +87,9 @@ class ShardsScreen(TableScreen):
             note.update(
                 Text(
                     ENHANCED_OFF.format(
-                        name=self.stream_name,
+                        # The stream's own name (not its key), and where it is.
+                        name=state.name if state else self.stream_name,
+                        where=f" --region {state.region}" if state and state.region else "",
                         shards=open_count,
                         per_metric=limits.CLOUDWATCH_USD_PER_METRIC_MONTH,
                         cost=7 * open_count * limits.CLOUDWATCH_USD_PER_METRIC_MONTH,

@@ -79,6 +79,9 @@ class HeaderBar(Static):
         if snap is not None:
             ctx["account"] = snap.account or ctx.get("account")
             ctx["region"] = snap.region
+            if len(snap.contexts) == 1:  # the one watched: its own profile or role
+                one = snap.contexts[0]
+                ctx["profile"] = one.profile or (one.role_arn and one.label) or ctx.get("profile")
         # The context line never wraps, so the freshness line below it always stays in view.
         line1 = Text(no_wrap=True, overflow="ellipsis")
         line1.append("kmon", style="bold")
@@ -158,15 +161,19 @@ def _contexts_line(line: Text, snap: FleetSnapshot, refresh_sec: float) -> Text:
     """k9s-style: each context with its standing, streams and estimated cost a day."""
     for i, ctx in enumerate(snap.contexts):
         if i:
-            line.append(" · ", style="dim")
+            line.append(" ")
+            line.append("· ", style="dim")
         state = "ok" if ctx.ok else ("error" if ctx.error else "slow")
         word, style = CONTEXT_MARK[state]
         # Spaces end spans rather than start them: every renderer keeps them.
         line.append(f"{ctx.label} ", style="bold")
         line.append(f"{word} ", style=style)
-        line.append(str(ctx.streams), style="dim")
-        if ctx.streams_usd_per_day is not None:
-            line.append(f" {fmt.usd(ctx.streams_usd_per_day)}/d", style="dim")
+        cost = ctx.streams_usd_per_day
+        line.append(
+            f"{ctx.streams} stream{'' if ctx.streams == 1 else 's'}"
+            + ("" if cost is None else f" {fmt.usd(cost)}/d"),
+            style="dim",
+        )
     line.append("  ")
     line.append("refresh ", style="dim")
     line.append(fmt.interval(refresh_sec))

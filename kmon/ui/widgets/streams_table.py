@@ -131,7 +131,10 @@ def _replica_plain(s: StreamState, v: View) -> str:
     if r is None:
         return ""
     arrow = "→" if r.role == "source" else "←"
-    return f"{arrow} {r.peer} {fmt.duration_ms(r.lag_ms)}"
+    # The copy usually has the stream's name: then its context alone says where it is.
+    where, _, name = r.peer.rpartition("/")
+    peer = where if name == s.name and where else r.peer
+    return f"{arrow} {peer} {fmt.duration_ms(r.lag_ms)}"
 
 
 def _word(value: object) -> str:
@@ -314,18 +317,6 @@ COLUMNS: tuple[Column, ...] = (
         justify="left",
         cuttable=True,
     ),
-    # A stream copied to (or from) another region or account, and how far behind the copy is.
-    Column(
-        "replica",
-        "Replica",
-        "P",
-        lambda s: s.replication.lag_ms if s.replication else None,
-        lambda s, v: Text(_replica_plain(s, v)),
-        _replica_plain,
-        justify="left",
-        cuttable=True,
-        blank_hidden=True,
-    ),
     Column("write_util", "Write%", "U", _write_util, _write_util_text, _write_util_plain),
     _figure("iter_age", "Iter age", "A", attrgetter("iterator_age_ms"), fmt.duration_ms),
     _figure(
@@ -343,6 +334,18 @@ COLUMNS: tuple[Column, ...] = (
         lambda s: s.metrics_fetched_at and -s.metrics_fetched_at.timestamp(),
         lambda s, v: Text(_data_age_plain(s, v), style="dim"),
         _data_age_plain,
+        blank_hidden=True,
+    ),
+    # A stream copied to (or from) another region or account, and how far behind the copy is.
+    Column(
+        "replica",
+        "Replica",
+        "P",
+        lambda s: s.replication.lag_ms if s.replication else None,
+        lambda s, v: Text(_replica_plain(s, v)),
+        _replica_plain,
+        justify="left",
+        cuttable=True,
         blank_hidden=True,
     ),
     _figure("in_bytes", "In", "I", attrgetter("incoming_bytes_per_sec"), fmt.bytes_rate),
@@ -616,6 +619,7 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.sort_column = "health"
         self.sort_descending = True
         self.filter_text = ""
+        self.context_filter: str | None = None  # one context's streams only (the `g` key)
         self._streams: tuple[StreamState, ...] = ()
         self._shown = False  # a snapshot came
         self._names: list[str] = []  # keys lower-cased, for the filter
@@ -672,6 +676,11 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.sort_column = column
             self.sort_descending = COLUMN_BY_KEY[column].numeric
         self._rebuild()
+
+    def set_context(self, label: str | None) -> None:
+        """Only the streams of the context labelled ``label`` (None: every context's)."""
+        self.context_filter = label
+        self._rebuild(first_when_gone=True)
 
     def set_filter(self, text: str) -> None:
         """Only the streams whose name contains ``text`` (``eu-west-1/ord``, ``prod:``: in
@@ -731,6 +740,8 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
             streams = [s for s in self._streams if filter_matches(s, needle)]
         else:
             streams = [s for s, low in zip(self._streams, self._names) if needle in low]
+        if self.context_filter is not None:
+            streams = [s for s in streams if s.context == self.context_filter]
         self._rows = _sorted(streams, self.sort_column, self.sort_descending)
         self._index = {s.key: i for i, s in enumerate(self._rows)}
         if wanted in self._index:
@@ -873,7 +884,8 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         if y == 0:
             return self._cached(("header", self.sort_column, self.sort_descending), self._header)
         if y == height - 1 and height >= CHROME:
-            return self._cached(("status", len(self._rows), self.filter_text), self._status)
+            key = ("status", len(self._rows), self.filter_text, self.context_filter)
+            return self._cached(key, self._status)
         index = round(self.scroll_y) + y - 1
         if index >= len(self._rows) or y >= height - 1:
             return Strip.blank(self.size.width, self._style("base"))
@@ -920,8 +932,16 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         shown, total = len(self._rows), len(self._streams)
         if not self._shown:
             return Text(" waiting for the first poll…", style=style, end="")
-        if self.filter_text:
-            count = f"{shown:,} of {total:,} streams match {self.filter_text!r}"
+        if self.filter_text or self.context_filter:
+            what = " and ".join(
+                part
+                for part in (
+                    self.context_filter and f"in {self.context_filter}",
+                    self.filter_text and f"match {self.filter_text!r}",
+                )
+                if part
+            )
+            count = f"{shown:,} of {total:,} streams {what}"
         else:
             count = f"{total:,} stream" + ("" if total == 1 else "s")
         hidden = self.hidden_columns
