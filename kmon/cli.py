@@ -628,14 +628,19 @@ def _collector(settings: Settings, emulator: bool = False):
             kcl_tables=dict(settings.kcl_tables),
             probe_lag=settings.probe_lag,
             prices=settings.pricing,
-            # One budget for kmon's whole CloudWatch bill, shared out evenly.
+            # One budget for kmon's whole CloudWatch bill: shared evenly until the contexts'
+            # streams are known, then by their streams (FleetCollector).
             budget_usd_per_day=settings.budget / len(contexts),
             max_staleness_sec=settings.max_staleness,
         )
         members.append((ctx, Collector(options)))
     bare = [ref for ref in settings.streams if split_ref(ref)[0] is None]
     return FleetCollector(
-        members, rules=settings.replication, refresh_sec=settings.refresh, bare=bare
+        members,
+        rules=settings.replication,
+        refresh_sec=settings.refresh,
+        bare=bare,
+        budget_usd_per_day=settings.budget,
     )
 
 

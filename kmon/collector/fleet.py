@@ -49,9 +49,11 @@ class FleetCollector:
         refresh_sec: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
         bare: Sequence[str] = (),
+        budget_usd_per_day: float | None = None,
     ) -> None:
         """``bare``: the --stream names given without a context, found if any context
-        holds them."""
+        holds them. ``budget_usd_per_day``: kmon's CloudWatch budget for the whole fleet,
+        shared out between the contexts by their streams (None: each keeps its own)."""
         if not members:
             raise ValueError("a fleet needs at least one context")
         self.members = list(members)
@@ -63,6 +65,7 @@ class FleetCollector:
         self._lock = threading.Lock()
         self._focus: str | None = None
         self._bare = frozenset(bare)
+        self._budget = budget_usd_per_day
 
     @property
     def collectors(self) -> list[Collector]:
@@ -102,7 +105,19 @@ class FleetCollector:
                 if snap is None:
                     snap = placeholder(ctx, self._clock(), self._refresh)
                 parts.append(Part(ctx, snap, slow=slow))
+            self._share_budget(parts)
             return merge(parts, self._rules, focus=self._focus, bare=self._bare)
+
+    def _share_budget(self, parts: Sequence[Part]) -> None:
+        """Each context's share of the budget for its next polls, as its share of the
+        fleet's streams (every stream's overview costs the same; a context not listed yet
+        counts as one)."""
+        if not self._budget:
+            return  # no limit, or each context governs its own
+        weights = [max(1, len(p.snapshot.streams)) for p in parts]
+        total = sum(weights)
+        for (_, collector), weight in zip(self.members, weights):
+            collector.cadence.budget_usd_per_day = self._budget * weight / total
 
     def _poll_one(self, ctx: Context, collector: Collector, complete: bool) -> None:
         try:

@@ -251,3 +251,14 @@ def test_a_bare_stream_name_found_in_one_context_is_no_error_in_the_other(two_re
     # Asked for in us-east-1 by name (us-east-1/audit), its absence there is an error.
     snap = FleetCollector([(us_ctx, us), (eu_ctx, eu)]).poll(complete=True)
     assert [e.where for e in snap.errors] == ["us-east-1 · stream:audit"]
+
+
+def test_the_budget_is_shared_by_streams(two_regions):
+    """$3 a day for the fleet: eu-west-1 holds 2 of the 3 streams, so $2 of it."""
+    fleet = FleetCollector(
+        [member(REGION, REGION, two_regions), member(EU, EU, two_regions)],
+        budget_usd_per_day=3.0,
+    )
+    fleet.poll(complete=True)
+    shares = [c.cadence.budget_usd_per_day for c in fleet.collectors]
+    assert shares == [pytest.approx(1.0), pytest.approx(2.0)]
