@@ -71,8 +71,9 @@ class FleetCollector:
     def collectors(self) -> list[Collector]:
         return [c for _, c in self.members]
 
-    def poll(self, *, complete: bool = False) -> FleetSnapshot:
-        """Poll every context at once; ``complete`` (one-shot use) waits for all of them."""
+    def poll(self, *, complete: bool = False, timeout: float | None = None) -> FleetSnapshot:
+        """Poll every context at once; ``complete`` (one-shot use) waits for all of them, or
+        for ``timeout`` seconds: a context that has not answered by then is left out, slow."""
         if len(self.members) == 1:  # one context: polled here, as it always was
             ctx, collector = self.members[0]
             return merge(
@@ -95,7 +96,8 @@ class FleetCollector:
                     started.append(thread)
             # Only the polls started now are waited for: a context still busy with an earlier
             # poll is shown as slow at once, not waited for at every refresh.
-            deadline = None if complete else time.monotonic() + wait_for(self._refresh)
+            wait = timeout if complete else wait_for(self._refresh)
+            deadline = None if wait is None else time.monotonic() + wait
             for thread in started if not complete else self._running.values():
                 thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             parts = []

@@ -262,3 +262,20 @@ def test_the_budget_is_shared_by_streams(two_regions):
     fleet.poll(complete=True)
     shares = [c.cadence.budget_usd_per_day for c in fleet.collectors]
     assert shares == [pytest.approx(1.0), pytest.approx(2.0)]
+
+
+def test_a_one_shot_poll_leaves_out_a_context_that_misses_its_deadline(two_regions):
+    from kmon.cli import failures
+
+    with FaultProxy(two_regions) as proxy:
+        proxy.set("*", "hang")
+        fleet = FleetCollector([member(REGION, REGION, two_regions), member(EU, EU, proxy.url)])
+        started = time.monotonic()
+        snap = fleet.poll(complete=True, timeout=1.5)
+        took = time.monotonic() - started
+        proxy.clear()
+    assert took < 2.5
+    assert [s.key for s in snap.streams] == ["us-east-1/orders"]
+    assert failures(snap) == [
+        "eu-west-1: no complete answer within --timeout: its streams are left out"
+    ]
