@@ -625,7 +625,12 @@ def _collector(settings: Settings, emulator: bool = False):
             streams=names_in(settings.streams, ctx),
             thresholds=settings.thresholds,
             emulator=emulator,
-            kcl_tables=dict(settings.kcl_tables),
+            # TABLE=STREAM where the stream may name its context (eu-west-1/orders).
+            kcl_tables={
+                table: names_in([ref], ctx)[0]
+                for table, ref in settings.kcl_tables.items()
+                if names_in([ref], ctx)
+            },
             probe_lag=settings.probe_lag,
             prices=settings.pricing,
             # One budget for kmon's whole CloudWatch bill: shared evenly until the contexts'

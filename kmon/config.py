@@ -490,4 +490,9 @@ def load_settings(cli: dict, env: dict[str, str] | None = None) -> Settings:
     merged.update(cli)
     if "streams" in merged:
         merged["streams"] = tuple(merged["streams"])
-    return replace(Settings(), **merged)
+    settings = replace(Settings(), **merged)
+    for context in settings.fleet():  # labels made from profile names are checked too
+        problem = label_problem(context.label)
+        if problem:
+            raise ConfigError(f"{problem}: rename the profile or use [[contexts]] with a label")
+    return settings

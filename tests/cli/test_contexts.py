@@ -143,3 +143,22 @@ def test_events_from_a_slow_context_are_printed_though_newer_ones_came_first():
         "us-east-1",
         "eu-west-1",
     ]
+
+
+def test_a_kcl_table_goes_to_the_context_its_stream_names():
+    from kmon import cli
+
+    settings = load_settings(
+        {
+            "regions": ("us-east-1", "eu-west-1"),
+            "region": "us-east-1",
+            "kcl_tables": {"orders-app": "eu-west-1/orders", "audit-app": "audit"},
+        },
+        {},
+    )
+    fleet = cli._collector(settings, emulator=True)
+    tables = {ctx.label: c.options.kcl_tables for ctx, c in fleet.members}
+    assert tables == {
+        "us-east-1": {"audit-app": "audit"},
+        "eu-west-1": {"orders-app": "orders", "audit-app": "audit"},
+    }
