@@ -29,7 +29,7 @@ from kmon.model.overview import StreamFacts, fleet_minute, metrics_fresh, stream
 from kmon.model.pricing import DEFAULT_BOOK, PriceBook
 from kmon.model.quotas import account_quotas
 from kmon.model.rules import Thresholds
-from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceStatus, StreamState
+from kmon.model.snapshot import ApiUsage, FleetSnapshot, SourceKey, SourceStatus, StreamState
 
 log = logging.getLogger(__name__)
 
@@ -610,7 +610,7 @@ class Collector:
         self._unlisted = result.unlisted
         self._owed = result.owed
         self._unmatched_tables = result.unmatched_tables
-        for source in [k for k in self._sources if k.startswith("lag:")]:
+        for source in [k for k in self._sources if SourceKey.of(k).kind == "lag"]:
             del self._sources[source]
         for source, message in result.errors.items():
             self._sources[source] = _Source(error=message)
@@ -663,7 +663,7 @@ class Collector:
     # -- bookkeeping ----------------------------------------------------------------------
 
     def _ok(self, source: str) -> None:
-        if ":" in source:  # per-stream sources are only kept while they fail
+        if SourceKey.of(source).subject is not None:  # per-subject: kept only while failing
             self._sources.pop(source, None)
             return
         src = self._sources.setdefault(source, _Source())
@@ -803,13 +803,12 @@ class Collector:
 
 # The header shows the first error: the one that explains the most goes first.
 _SOURCE_PRIORITY = {"streams": 0, "account": 1, "metrics": 2, "detail": 3, "limits": 4}
-# Consumer-lag sources are notes (a consumer kind kmon may not read), listed after the rest.
-_NOTE_PREFIX = "lag:"
 
 
 def _source_order(item: tuple[str, _Source]) -> tuple[int, str]:
     name = item[0]
-    return _SOURCE_PRIORITY.get(name, 20 if name.startswith(_NOTE_PREFIX) else 9), name
+    # Notes (a consumer kind kmon may not read, an assumption) are listed after the rest.
+    return _SOURCE_PRIORITY.get(name, 20 if SourceKey.of(name).note else 9), name
 
 
 __all__ = ["Collector", "CollectorOptions", "Health"]

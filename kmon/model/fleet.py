@@ -20,7 +20,6 @@ from kmon.model.snapshot import (
     ContextStatus,
     FleetSnapshot,
     context_freshness,
-    is_note,
 )
 
 
@@ -36,7 +35,7 @@ class Part:
 def context_status(part: Part) -> ContextStatus:
     snap = part.snapshot
     data_at, _ = context_freshness(snap.sources)
-    error = next((s for s in snap.sources if s.error and not is_note(s.name)), None)
+    error = next((s for s in snap.sources if s.error and not s.key.note), None)
     return ContextStatus(
         label=part.context.label,
         region=snap.region if snap.region != "?" else part.context.region,
@@ -105,8 +104,8 @@ def merge(
         if shown is not None and stream_key(label, shown.name) == focus:
             detail = replace(shown, name=focus)
     # A bare --stream name is found if any context holds it: the others' "not found" is noise.
-    found = {f"stream:{s.name}" for s in streams if s.name in bare}
-    sources = [s for s in sources if s.name not in found]
+    found = {s.name for s in streams if s.name in bare}
+    sources = [s for s in sources if not (s.key.kind == "stream" and s.key.subject in found)]
     snaps = [p.snapshot for p in parts]
     events.sort(key=lambda e: (e.seen_at or e.at, e.at), reverse=True)
     regions = list(dict.fromkeys(s.region for s in statuses if s.region))

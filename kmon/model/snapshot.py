@@ -24,12 +24,36 @@ from kmon.model.quotas import AccountQuotas
 from kmon.model.replication import Replication
 from kmon.model.timefmt import iso, iso_epoch
 
+# Kinds of source whose "error" is a note: consumer kinds kmon cannot read (lag), account
+# settings it could not read and made an assumption for (note).
+NOTE_KINDS = ("lag", "note")
+
+
+@dataclass(frozen=True)
+class SourceKey:
+    """What a source is: its kind (streams, metrics, describe, stream, lag, note, ...), what
+    it is about (a stream, a table, a consumer kind) and the context it belongs to. The
+    collector names a source ``kind:subject``; this is the one place that name is read."""
+
+    kind: str
+    subject: str | None = None
+    context: str | None = None
+
+    @classmethod
+    def of(cls, name: str, context: str | None = None) -> SourceKey:
+        kind, _, subject = name.partition(":")
+        return cls(kind, subject or None, context)
+
+    @property
+    def note(self) -> bool:
+        return self.kind in NOTE_KINDS
+
 
 @dataclass(frozen=True)
 class SourceStatus:
     """Freshness of one data source: its last good fetch and its last error, if any."""
 
-    name: str
+    name: str  # kind:subject, as the JSON has it
     updated_at: datetime | None
     error: str | None = None
     context: str | None = None  # the context's label, with several contexts
@@ -37,6 +61,10 @@ class SourceStatus:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def key(self) -> SourceKey:
+        return SourceKey.of(self.name, self.context)
 
     @property
     def where(self) -> str:
@@ -220,19 +248,14 @@ class ErrorInfo:
         return f"{self.context} · {self.source}" if self.context else self.source
 
     @property
+    def key(self) -> SourceKey:
+        return SourceKey.of(self.source, self.context)
+
+    @property
     def note(self) -> bool:
         """A consumer kind kmon cannot read, or an assumption kmon had to make, is a note,
         not an outage."""
-        return is_note(self.source)
-
-
-# Sources whose "error" is a note: consumer kinds kmon cannot read, account settings it could
-# not read and made an assumption for.
-NOTE_PREFIXES = ("lag:", "note:")
-
-
-def is_note(source: str) -> bool:
-    return source.startswith(NOTE_PREFIXES)
+        return self.key.note
 
 
 @dataclass(frozen=True)
@@ -337,8 +360,9 @@ def context_freshness(sources: Iterable[SourceStatus]) -> tuple[datetime | None,
     times: dict[str, datetime | None] = {}
     failing = False
     for src in sources:
-        times.setdefault(src.name, src.updated_at)
-        failing |= src.name in BEHIND_NUMBERS and src.error is not None
+        kind = src.key.kind if src.key.subject is None else None
+        times.setdefault(kind, src.updated_at)
+        failing |= kind in BEHIND_NUMBERS and src.error is not None
     listed = times.get("streams")
     if listed is None:
         return None, failing

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from kmon.model.snapshot import FleetSnapshot, is_note
+from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
 
@@ -19,8 +19,8 @@ def errors_text(snapshot: FleetSnapshot) -> Text:
     message (AWS text literal, never markup)."""
     now = snapshot.generated_at
     failing = [s for s in snapshot.sources if s.error]
-    errors = [s for s in failing if not is_note(s.name)]
-    notes = [s for s in failing if is_note(s.name)]
+    errors = [s for s in failing if not s.key.note]
+    notes = [s for s in failing if s.key.note]
     t = Text()
     if not failing:
         t.append("✓ no errors", style="bold green")
