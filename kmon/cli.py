@@ -639,6 +639,12 @@ def _collector(settings: Settings, emulator: bool = False):
             max_staleness_sec=settings.max_staleness,
         )
         members.append((ctx, Collector(options)))
+    by_label = {ctx.label: collector for ctx, collector in members}
+    for ctx, collector in members:
+        monitor = monitor_of(ctx, contexts)
+        if monitor is not None and monitor.label in by_label:
+            # Its metrics are read as the monitoring account: within that account's rate.
+            collector.budget.share("GetMetricData", by_label[monitor.label].budget)
     bare = [ref for ref in settings.streams if split_ref(ref)[0] is None]
     return FleetCollector(
         members,

@@ -75,6 +75,11 @@ class ApiBudget:
         self._why: dict[str, str] = {}
         self._sent: set[str] = set()  # APIs called since they were last throttled
 
+    def share(self, api: str, other: ApiBudget) -> None:
+        """Take ``api``'s tokens from ``other``'s bucket: calls made as the same account and
+        region (a CloudWatch monitoring account's, for its linked accounts) share its rate."""
+        self._buckets[api] = other._buckets[api]
+
     def acquire(self, api: str, max_wait: float = 2.0) -> bool:
         """Take a token for ``api``, waiting up to ``max_wait`` s; False means skip for now."""
         if self.backing_off(api):

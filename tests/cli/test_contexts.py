@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kmon.config import ConfigError, load_settings
+from kmon.config import ConfigError, Settings, load_settings
 from kmon.model.identity import Context
 from kmon.model.replication import ReplicationRule
 from tests.cli.test_cli import CREDS, run
@@ -162,3 +162,24 @@ def test_a_kcl_table_goes_to_the_context_its_stream_names():
         "us-east-1": {"audit-app": "audit"},
         "eu-west-1": {"orders-app": "orders", "audit-app": "audit"},
     }
+
+
+def test_linked_accounts_read_metrics_within_the_monitoring_accounts_rate():
+    from kmon import cli
+
+    settings = Settings(
+        contexts=(
+            Context("hub", "eu-west-1", "ops", None, monitoring_account=True),
+            Context("shop", "eu-west-1", None, "arn:aws:iam::222222222222:role/kmon"),
+            Context("pay", "eu-west-1", None, "arn:aws:iam::333333333333:role/kmon"),
+        )
+    )
+    fleet = cli._collector(settings, emulator=True)
+    hub, shop, pay = (c for _, c in fleet.members)
+    assert shop.options.metrics_via.account == "222222222222"
+    assert shop.options.metrics_via.profile == "ops" and hub.options.metrics_via is None
+    # One GetMetricData rate for the three: the monitoring account's.
+    buckets = {id(c.budget._buckets["GetMetricData"]) for c in (hub, shop, pay)}
+    assert len(buckets) == 1
+    # Kinesis is called as each account: rates of their own.
+    assert len({id(c.budget._buckets["ListStreams"]) for c in (hub, shop, pay)}) == 3
