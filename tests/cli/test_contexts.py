@@ -183,3 +183,36 @@ def test_linked_accounts_read_metrics_within_the_monitoring_accounts_rate():
     assert len(buckets) == 1
     # Kinesis is called as each account: rates of their own.
     assert len({id(c.budget._buckets["ListStreams"]) for c in (hub, shop, pay)}) == 3
+
+
+def test_snapshot_of_a_second_account_through_a_role(endpoint, seeder, tmp_path):
+    import boto3
+
+    role = "arn:aws:iam::222222222222:role/kmon-read"
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+    seeder_in(endpoint, REGION, **creds).stream("orders", shards=3)
+    seeder.stream("orders", shards=1)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[contexts]]\nregion = "{REGION}"\nlabel = "main"\n'
+        f'[[contexts]]\nregion = "{REGION}"\nrole_arn = "{role}"\n'
+    )
+    r = run(
+        "snapshot", "--endpoint-url", endpoint,
+        env_extra={**CREDS, "KMON_CONFIG": str(config)},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    got = {s["key"]: (s["account"], s["open_shards"]) for s in doc["streams"]}
+    assert got == {
+        "main/orders": ("123456789012", 1),
+        "222222222222@us-east-1/orders": ("222222222222", 3),
+    }
+    assert [c["role_arn"] for c in doc["contexts"]] == [None, role]
