@@ -73,3 +73,12 @@ async def test_a_failing_context_is_named_in_the_header_and_on_the_wall():
     counts = fleet_counts(snap.streams, snap.contexts).plain
     assert counts.startswith("us-east-1 ▲ 1 WARN ✓ 1 OK")
     assert "│ eu-west-1 ERR ✓ 1 OK" in counts
+
+
+def test_a_long_key_cuts_its_label_before_its_name():
+    from kmon.ui.widgets.streams_table import key_cut
+
+    assert key_cut("us-east-1", "payments-ledger", 40) == "us-east-1/payments-ledger"
+    assert key_cut("us-east-1", "payments-ledger", 20) == "us-…/payments-ledger"
+    assert key_cut("us-east-1", "payments-ledger", 18) == "u…/payments-ledger"
+    assert key_cut("us-east-1", "payments-ledger", 12) == "paymen…edger"

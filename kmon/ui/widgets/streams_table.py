@@ -401,6 +401,19 @@ def middle_cut(text: str, width: int) -> str:
     return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
+def key_cut(label: str, name: str, width: int) -> str:
+    """``label/name`` in ``width`` cells: the label is cut first (``us-e…/orders``), then it
+    goes and the name is cut in the middle: the name tells streams apart, the label only
+    where they live (sorting by name groups them, `g` shows one context)."""
+    key = f"{label}/{name}"
+    if cell_len(key) <= width:
+        return key
+    room = width - cell_len(name) - 1  # what is left for the label before the slash
+    if room >= 2:
+        return f"{label[: room - 1]}…/{name}"
+    return middle_cut(name, width)
+
+
 class Layout(NamedTuple):
     """Which columns are drawn at a width and how wide: the pinned two, then a run of the
     others starting at ``first``."""
@@ -982,7 +995,12 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         last = len(cells) - 1
         for i, (col, _, w) in enumerate(cells):
             if col.key == "name":
-                cell = _name_text(middle_cut(visible(s.key), w), s.qualified)
+                shown = (
+                    key_cut(visible(s.context), visible(s.name), w)
+                    if s.qualified and s.context
+                    else middle_cut(visible(s.key), w)
+                )
+                cell = _name_text(shown, s.qualified)
             else:
                 cell = col.render(s, view)
             plain = cell.plain
