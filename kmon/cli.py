@@ -610,8 +610,11 @@ def _collector(settings: Settings, emulator: bool = False):
     if settings.streams:  # a context none of the --stream names can be in is not asked
         contexts = tuple(c for c in contexts if names_in(settings.streams, c))
     members = []
+    monitors = {ctx.label: monitor_of(ctx, contexts) for ctx in contexts}
     for ctx in contexts:
-        monitor = monitor_of(ctx, contexts)
+        monitor = monitors[ctx.label]
+        # TABLE=STREAM where the stream may name its context (eu-west-1/orders).
+        tables = {t: names_in([ref], ctx) for t, ref in settings.kcl_tables.items()}
         options = CollectorOptions(
             metrics_via=None
             if monitor is None
@@ -619,18 +622,12 @@ def _collector(settings: Settings, emulator: bool = False):
             profile=ctx.profile,
             region=ctx.region,
             role_arn=ctx.role_arn,
-            context=ctx.label,
             endpoint_url=settings.endpoint_url,
             refresh=settings.refresh,
             streams=names_in(settings.streams, ctx),
             thresholds=settings.thresholds,
             emulator=emulator,
-            # TABLE=STREAM where the stream may name its context (eu-west-1/orders).
-            kcl_tables={
-                table: names_in([ref], ctx)[0]
-                for table, ref in settings.kcl_tables.items()
-                if names_in([ref], ctx)
-            },
+            kcl_tables={table: names[0] for table, names in tables.items() if names},
             probe_lag=settings.probe_lag,
             prices=settings.pricing,
             # One budget for kmon's whole CloudWatch bill: shared evenly until the contexts'
@@ -641,7 +638,7 @@ def _collector(settings: Settings, emulator: bool = False):
         members.append((ctx, Collector(options)))
     by_label = {ctx.label: collector for ctx, collector in members}
     for ctx, collector in members:
-        monitor = monitor_of(ctx, contexts)
+        monitor = monitors[ctx.label]
         if monitor is not None and monitor.label in by_label:
             # Its metrics are read as the monitoring account: within that account's rate.
             collector.budget.share("GetMetricData", by_label[monitor.label].budget)

@@ -72,9 +72,7 @@ def demo_snapshots(focus: str = THROTTLED):
             (
                 Context(region, region),
                 Collector(
-                    CollectorOptions(
-                        region=region, endpoint_url=world.endpoint, emulator=True, context=region
-                    ),
+                    CollectorOptions(region=region, endpoint_url=world.endpoint, emulator=True),
                     clock=lambda: FROZEN,
                 ),
             )

@@ -94,9 +94,8 @@ class CollectorOptions:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
-    # The role to work as in this context (another account), and the context's label.
+    # The role to work as in this context (another account).
     role_arn: str | None = None
-    context: str | None = None
     # Metrics read through a CloudWatch monitoring account (cross-account observability).
     metrics_via: MetricsVia | None = None
     refresh: float = 60.0
@@ -741,8 +740,8 @@ class Collector:
             )
         streams = self.memory.apply(streams, now_dt)
         self._last_health = {s.name: s.health for s in streams if not s.stale}
-        where = dict(context=self.options.context, account=self._account, region=self.region)
-        streams = [replace(s, **where) for s in streams]
+        # Where they live, as only this collector knows (the fleet adds the context's label).
+        streams = [replace(s, account=self._account, region=self.region) for s in streams]
         calls_per_min, metrics_per_hour = self.accounting.rates(self.options.refresh)
         api = ApiUsage(
             calls=self.accounting.calls,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from kmon.model.identity import stream_key
 from kmon.model.timefmt import iso_epoch
 
 
@@ -25,7 +26,7 @@ class Event:
     @property
     def key(self) -> str:
         """The stream's key in the fleet, as StreamState.key."""
-        return f"{self.context}/{self.stream}" if self.qualified and self.context else self.stream
+        return stream_key(self.context if self.qualified else None, self.stream)
 
     @property
     def recovery(self) -> bool:

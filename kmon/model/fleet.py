@@ -66,18 +66,28 @@ def merge(
     ``focus``: the key of the stream on screen, whose detail is kept. ``bare``: --stream
     names given without a context, which are found if any context holds them."""
     statuses = tuple(context_status(p) for p in parts)
-    if len(parts) == 1:
-        part = parts[0]
-        snap = part.snapshot
+    several = len(parts) > 1
+
+    def placed(part: Part) -> tuple[list, list]:
         label = part.context.label
         streams = [
-            replace(s, context=label, findings=aimed(s.findings, part.context, s.region))
-            for s in snap.streams
+            replace(
+                s,
+                context=label,
+                qualified=several,
+                findings=aimed(s.findings, part.context, s.region),
+            )
+            for s in part.snapshot.streams
         ]
+        events = [replace(e, context=label, qualified=several) for e in part.snapshot.events]
+        return streams, events
+
+    if not several:
+        streams, events = placed(parts[0])
         return replace(
-            snap,
+            parts[0].snapshot,
             streams=tuple(with_replication(streams, rules)),
-            events=tuple(replace(e, context=label) for e in snap.events),
+            events=tuple(events),
             contexts=statuses,
         )
     streams = []
@@ -88,17 +98,10 @@ def merge(
     for part in parts:
         label = part.context.label
         snap = part.snapshot
-        streams += [
-            replace(
-                s,
-                context=label,
-                qualified=True,
-                findings=aimed(s.findings, part.context, s.region),
-            )
-            for s in snap.streams
-        ]
+        its_streams, its_events = placed(part)
+        streams += its_streams
+        events += its_events
         sources += [replace(s, context=label) for s in snap.sources]
-        events += [replace(e, context=label, qualified=True) for e in snap.events]
         unmatched += [stream_key(label, t) for t in snap.unmatched_lease_tables]
         shown = snap.detail
         if shown is not None and stream_key(label, shown.name) == focus:

@@ -35,9 +35,13 @@ class Context:
 
     @property
     def role_account(self) -> str | None:
-        """The account a role lives in, read from its ARN (before any call is made)."""
-        m = ROLE_ARN.match(self.role_arn or "")
-        return m.group(1) if m else None
+        return account_of(self.role_arn)
+
+
+def account_of(role_arn: str | None) -> str | None:
+    """The account a role lives in, read from its ARN (before any call is made)."""
+    m = ROLE_ARN.match(role_arn or "")
+    return m.group(1) if m else None
 
 
 def label_problem(label: str) -> str | None:
@@ -70,8 +74,7 @@ def monitor_of(context: Context, contexts: Sequence[Context]) -> Context | None:
 def default_label(profile: str | None, region: str | None, role_arn: str | None) -> str:
     """A context's label when none is given: its region, after the role's account or the
     profile when there is one (``prod@eu-west-1``)."""
-    account = Context("x", region, profile, role_arn).role_account
-    owner = account or profile
+    owner = account_of(role_arn) or profile
     where = region or "default-region"
     return f"{owner}@{where}" if owner else where
 

@@ -1,10 +1,12 @@
 """Replication pairs: a stream copied to a stream in another context (region or account) by
-one of its consumers (a Lambda mapping or a KCL app), and how far behind the copy is.
+one of its consumers (a Lambda mapping, a KCL app, an EFO consumer), and how far behind the
+copy is.
 
 A pair is configured (``[[replication]] source = "us-east-1/orders", target =
 "eu-west-1/orders"``, optionally ``consumer = "..."``) or inferred: a stream of the same name
-lives in exactly one other context, and a Lambda or KCL consumer of the source names that
-context (its label or region, as in ``orders-replicate-eu-west-1``). The replication lag is
+lives in exactly one other context, and a Lambda, KCL or EFO consumer of the source names
+that context (its label, or its region when that differs, as a whole part of the name, as in
+``orders-replicate-eu-west-1``). The replication lag is
 that consumer's lag: how far behind the source the copier reads.
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from kmon.model.identity import find, refers_to
+from kmon.model.identity import find
 
 if TYPE_CHECKING:
     from kmon.model.lag import ConsumerLag
@@ -113,6 +115,3 @@ def with_replication(
     if not marks:
         return list(streams)
     return [replace(s, replication=marks[s.key]) if s.key in marks else s for s in streams]
-
-
-__all__ = ["Replication", "ReplicationRule", "pairs", "refers_to", "with_replication"]

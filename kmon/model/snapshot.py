@@ -49,6 +49,12 @@ class SourceKey:
         return self.kind in NOTE_KINDS
 
 
+def placed(context: str | None, source: str) -> str:
+    """A source's name as screens and stderr show it: after its context's label when there
+    are several contexts."""
+    return f"{context} · {source}" if context else source
+
+
 @dataclass(frozen=True)
 class SourceStatus:
     """Freshness of one data source: its last good fetch and its last error, if any."""
@@ -68,8 +74,7 @@ class SourceStatus:
 
     @property
     def where(self) -> str:
-        """Its name, after its context's label when there are several."""
-        return f"{self.context} · {self.name}" if self.context else self.name
+        return placed(self.context, self.name)
 
 
 @dataclass(frozen=True)
@@ -244,8 +249,7 @@ class ErrorInfo:
 
     @property
     def where(self) -> str:
-        """The source, after its context's label when there are several."""
-        return f"{self.context} · {self.source}" if self.context else self.source
+        return placed(self.context, self.source)
 
     @property
     def key(self) -> SourceKey:
@@ -408,6 +412,11 @@ class ContextStatus:
     def ok(self) -> bool:
         return self.error is None and not self.slow
 
+    @property
+    def status(self) -> str:
+        """ok, error (it failed; its last numbers stand), or slow (no answer yet)."""
+        return "error" if self.error else ("slow" if self.slow else "ok")
+
     def to_dict(self) -> dict:
         return {
             "label": self.label,
@@ -415,7 +424,7 @@ class ContextStatus:
             "account": self.account,
             "profile": self.profile,
             "role_arn": self.role_arn,
-            "status": "ok" if self.ok else ("slow" if self.slow and not self.error else "error"),
+            "status": self.status,
             "error": self.error,
             "data_at": iso(self.data_at),
             "streams": self.streams,

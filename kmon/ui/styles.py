@@ -26,6 +26,9 @@ STATUS_STYLE = {
     "unknown": ("? UNKNOWN", "dim"),
 }
 
+# A context's standing (model.snapshot.ContextStatus.status), in the header and on the wall.
+CONTEXT_STYLE = {"ok": ("ok", "green"), "error": ("ERR", "bold red"), "slow": ("slow", "yellow")}
+
 # The colour of a consumer's lag figure by its status (ok: the default colour).
 LAG_STYLE = {"warn": "yellow", "err": "bold red", "stall": "bold red", "stop": "bold red"}
 

@@ -11,7 +11,7 @@ from kmon.config import ConfigError, Settings, load_settings
 from kmon.model.identity import Context
 from kmon.model.replication import ReplicationRule
 from tests.cli.test_cli import CREDS, run
-from tests.collector.test_fleet import EU, seeder_in
+from tests.collector.test_fleet import EU, ROLE, seeder_as_role, seeder_in
 from tests.seed import MIB, REGION
 
 
@@ -186,18 +186,8 @@ def test_linked_accounts_read_metrics_within_the_monitoring_accounts_rate():
 
 
 def test_snapshot_of_a_second_account_through_a_role(endpoint, seeder, tmp_path):
-    import boto3
-
-    role = "arn:aws:iam::222222222222:role/kmon-read"
-    sts = boto3.client(
-        "sts",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
-    seeder_in(endpoint, REGION, **creds).stream("orders", shards=3)
+    role = ROLE
+    seeder_as_role(endpoint).stream("orders", shards=3)
     seeder.stream("orders", shards=1)
     config = tmp_path / "config.toml"
     config.write_text(

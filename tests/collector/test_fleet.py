@@ -35,11 +35,24 @@ def seeder_in(endpoint: str, region: str, **creds) -> Seeder:
     return Seeder(boto3.client("kinesis", **kw), boto3.client("cloudwatch", **kw))
 
 
+def seeder_as_role(endpoint: str, role: str = ROLE) -> Seeder:
+    """A seeder working in the role's account (moto maps a role's credentials to it)."""
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+    return seeder_in(endpoint, REGION, **creds)
+
+
 def member(label, region, endpoint, clock=lambda: NOW, role_arn=None, refresh=60.0):
     mono = FakeMonotonic()
     ctx = Context(label, region, None, role_arn)
     options = CollectorOptions(
-        region=region, endpoint_url=endpoint, context=label, role_arn=role_arn, refresh=refresh
+        region=region, endpoint_url=endpoint, role_arn=role_arn, refresh=refresh
     )
     return ctx, Collector(options, clock=clock, monotonic=mono, sleep=mono.sleep)
 
@@ -175,15 +188,7 @@ def test_a_context_that_never_answered_is_slow_not_failed(two_regions):
 
 
 def test_a_role_reads_another_account(endpoint, seeder):
-    sts = boto3.client(
-        "sts",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    creds = sts.assume_role(RoleArn=ROLE, RoleSessionName="seed")["Credentials"]
-    other = seeder_in(endpoint, REGION, **creds)
+    other = seeder_as_role(endpoint)
     other.stream("orders", shards=3)
     seeder.stream("orders", shards=1)
     fleet = FleetCollector(
@@ -203,15 +208,7 @@ def test_a_monitoring_account_reads_a_linked_accounts_metrics(endpoint, seeder):
     and its metrics asked for by the monitoring account, each query naming the account."""
     from kmon.collector.clients import MetricsVia
 
-    sts = boto3.client(
-        "sts",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    creds = sts.assume_role(RoleArn=ROLE, RoleSessionName="seed")["Credentials"]
-    seeder_in(endpoint, REGION, **creds).stream("orders", shards=1)
+    seeder_as_role(endpoint).stream("orders", shards=1)
     seeder.stream("payments", shards=1)
     with FaultProxy(endpoint) as proxy:
         mono = FakeMonotonic()
@@ -219,7 +216,6 @@ def test_a_monitoring_account_reads_a_linked_accounts_metrics(endpoint, seeder):
             CollectorOptions(
                 region=REGION,
                 endpoint_url=proxy.url,
-                context="linked",
                 role_arn=ROLE,
                 metrics_via=MetricsVia(OTHER_ACCOUNT),
             ),

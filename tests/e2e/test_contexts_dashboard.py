@@ -31,7 +31,6 @@ async def two_region_dashboard(us_url: str, eu_url: str, clocks: Clocks):
                     region=region,
                     endpoint_url=url,
                     refresh=REFRESH,
-                    context=region,
                     budget_usd_per_day=0.0,
                 ),
                 clock=clocks.wall,

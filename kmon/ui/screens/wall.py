@@ -30,7 +30,7 @@ from kmon.model.snapshot import FleetSnapshot, StreamState, worst_first
 from kmon.ui import format as fmt
 from kmon.ui.screens.base import KmonScreen
 from kmon.ui.stale import STALE_STYLE, stale_label
-from kmon.ui.styles import LAG_STYLE, STATUS_STYLE
+from kmon.ui.styles import CONTEXT_STYLE, LAG_STYLE, STATUS_STYLE
 from kmon.ui.widgets import wall_digits
 from kmon.ui.widgets.wall_tiles import (
     TileGrid,
@@ -78,9 +78,8 @@ def fleet_counts(streams: tuple[StreamState, ...], contexts: tuple = ()) -> Text
                 t.append("│ ", style="dim")
             t.append(f"{ctx.label} ", style="bold")
             if not ctx.ok:
-                t.append(
-                    "ERR " if ctx.error else "slow ", style="bold red" if ctx.error else "yellow"
-                )
+                word, style = CONTEXT_STYLE[ctx.status]
+                t.append(f"{word} ", style=style)
             _counts(t, [s for s in streams if s.context == ctx.label], gap=" ")
             t.append("  ")
     else:

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from kmon.model.health import Health
 from kmon.model.snapshot import FleetSnapshot
 from kmon.ui import format as fmt
+from kmon.ui.styles import CONTEXT_STYLE
 
 # With several errors the header shows each in turn for this long; `x` lists them all.
 CYCLE_SEC = 5
@@ -58,7 +59,7 @@ class HeaderBar(Static):
         if snap is None or snap.data_at is None:
             return False
         age = (self._now() - snap.data_at).total_seconds()
-        if _failing(snap):
+        if snap.failing:
             return age > 2 * self._refresh_sec
         if not any(s.name == "metrics" for s in snap.sources):
             return False
@@ -153,18 +154,13 @@ class HeaderBar(Static):
         return line2
 
 
-# A context's standing, in words (colour only adds to them).
-CONTEXT_MARK = {"ok": ("ok", "green"), "error": ("ERR", "bold red"), "slow": ("slow", "yellow")}
-
-
 def _contexts_line(line: Text, snap: FleetSnapshot, refresh_sec: float) -> Text:
     """k9s-style: each context with its standing, streams and estimated cost a day."""
     for i, ctx in enumerate(snap.contexts):
         if i:
             line.append(" ")
             line.append("· ", style="dim")
-        state = "ok" if ctx.ok else ("error" if ctx.error else "slow")
-        word, style = CONTEXT_MARK[state]
+        word, style = CONTEXT_STYLE[ctx.status]
         # Spaces end spans rather than start them: every renderer keeps them.
         line.append(f"{ctx.label} ", style="bold")
         line.append(f"{word} ", style=style)
@@ -181,11 +177,6 @@ def _contexts_line(line: Text, snap: FleetSnapshot, refresh_sec: float) -> Text:
     line.append("streams ", style="dim")
     line.append(str(len(snap.streams)))
     return line
-
-
-def _failing(snap: FleetSnapshot) -> bool:
-    """A source behind the numbers failed: they come from an earlier poll than this one."""
-    return snap.failing
 
 
 def _problem(snap: FleetSnapshot, now: datetime) -> Text:

@@ -635,7 +635,7 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.context_filter: str | None = None  # one context's streams only (the `g` key)
         self._streams: tuple[StreamState, ...] = ()
         self._shown = False  # a snapshot came
-        self._names: list[str] = []  # keys lower-cased, for the filter
+        self._names: list[str] = []  # lower-cased, for the filter
         self._rows: list[StreamState] = []  # sorted and filtered: what is drawn
         self._index: dict[str, int] = {}
         self._cursor = 0
@@ -676,7 +676,7 @@ class StreamsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._shown = True
         if now is not None:
             self.now = now
-        self._names = [s.key.lower() for s in self._streams]
+        self._names = [s.name.lower() for s in self._streams]
         self._widths = measure(self._streams, self.view, self._memo)
         self._layout = None
         self._rebuild()
